@@ -1,0 +1,1 @@
+"""Configuration: municipality YAML files, the source list, and their schema and loader."""

@@ -1,0 +1,3 @@
+from convoca.cli import app
+
+app(prog_name="convoca")

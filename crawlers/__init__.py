@@ -1,0 +1,1 @@
+"""Scrapy project: spiders per source, normalising pipelines, source-run records."""

@@ -1,0 +1,1 @@
+"""Pure parsing helpers shared by spiders and pipelines: dates, money, HTML, language."""

@@ -1,0 +1,84 @@
+"""Amounts and currencies as sources write them: 'EUR 2 000 000', '$749.982.430.291', 'USD 1.5 million'."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SYMBOLS = {"€": "EUR", "us$": "USD", "usd": "USD", "eur": "EUR", "cop": "COP", "£": "GBP", "gbp": "GBP",
+            "¥": "JPY", "jpy": "JPY", "krw": "KRW", "₩": "KRW", "chf": "CHF", "cad": "CAD", "sek": "SEK",
+            "nok": "NOK", "dkk": "DKK", "brl": "BRL", "r$": "BRL", "mxn": "MXN", "col$": "COP", "euros": "EUR",
+            "euro": "EUR", "dólares": "USD", "dolares": "USD", "dollars": "USD", "pesos": "COP"}
+_MULTIPLIERS = {"k": 1e3, "mil": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "millions": 1e6,
+                "millón": 1e6, "millones": 1e6, "millon": 1e6, "bn": 1e9, "billion": 1e9, "billones": 1e12,
+                "billón": 1e12, "mil millones": 1e9, "mm": 1e6}
+_NUMBER = re.compile(
+    r"(?P<cur1>US\$|COL\$|R\$|€|£|¥|₩|\$|\b(?:USD|EUR|COP|GBP|JPY|KRW|CHF|CAD|SEK|NOK|DKK|BRL|MXN)\b)?\s*"
+    r"(?P<num>\d{1,3}(?:[.,\s\u00a0]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
+    r"(?:\s*(?P<mult>mil millones|millones|millón|millon|million|millions|billion|billones|billón|thousand|mil|mn|bn|mm|m|k)\b)?"
+    r"\s*(?P<cur2>\b(?:USD|EUR|COP|GBP|JPY|KRW|CHF|CAD|SEK|NOK|DKK|BRL|MXN|euros?|d[oó]lares|dollars|pesos)\b)?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: float
+    currency: str | None
+
+
+def _to_number(raw: str) -> float | None:
+    s = raw.replace("\u00a0", " ").strip()
+    if " " in s:
+        s = s.replace(" ", "")
+    # Both separators: the last one is the decimal mark.
+    if "," in s and "." in s:
+        if s.rfind(",") > s.rfind("."):
+            s = s.replace(".", "").replace(",", ".")
+        else:
+            s = s.replace(",", "")
+    elif s.count(".") > 1 or s.count(",") > 1:
+        s = s.replace(".", "").replace(",", "")
+    elif "," in s or "." in s:
+        sep = "," if "," in s else "."
+        head, tail = s.split(sep)
+        # 1.500 / 2,000 are thousands; 1.5 / 2,75 are decimals.
+        s = head + tail if len(tail) == 3 else head + "." + tail
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def parse_amounts(text: str | None, default_currency: str | None = None) -> list[Money]:
+    """Every amount in `text` that carries a currency (or the default), in order."""
+    if not text:
+        return []
+    out: list[Money] = []
+    for m in _NUMBER.finditer(text):
+        cur_raw = (m.group("cur1") or m.group("cur2") or "").lower()
+        currency = _SYMBOLS.get(cur_raw) or (cur_raw.upper() if len(cur_raw) == 3 and cur_raw.isalpha() else None)
+        if cur_raw == "$":
+            currency = default_currency or "USD"
+        if currency is None and default_currency is None:
+            continue
+        value = _to_number(m.group("num"))
+        if value is None:
+            continue
+        mult = (m.group("mult") or "").lower()
+        if mult:
+            value *= _MULTIPLIERS.get(mult, 1)
+        out.append(Money(value, currency or default_currency))
+    return out
+
+
+def parse_amount(value: float | str | None, default_currency: str | None = None) -> Money | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return Money(float(value), default_currency)
+    found = parse_amounts(str(value), default_currency)
+    if found:
+        return found[0]
+    number = _to_number(str(value).strip())
+    return Money(number, default_currency) if number is not None else None

@@ -1,0 +1,1 @@
+"""One spider per source; spider `name` == module name == the source's slug."""

@@ -1,0 +1,1 @@
+"""Matching: embeddings, SDG tagging, eligibility-first scoring and explanations."""

