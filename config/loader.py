@@ -221,8 +221,14 @@ def load_municipalities(directory: Path) -> tuple[list[LoadedMunicipality], list
     return loaded, issues
 
 
-# Which schema checks a file, by name. Other kinds of config register here.
-FILE_KINDS: dict[str, Any] = {}
+def _check_fx_rates(path: Path) -> None:
+    from crawlers.fx import check_rates_file
+
+    check_rates_file(path)
+
+
+# Which check a file gets, by its name; anything else is a municipality file.
+FILE_KINDS: dict[str, Any] = {"fx_rates.yaml": _check_fx_rates}
 
 
 def check_files(paths: list[Path]) -> list[ConfigIssue]:

@@ -16,7 +16,7 @@ _NUMBER = re.compile(
     r"(?P<cur1>US\$|COL\$|R\$|€|£|¥|₩|\$|\b(?:USD|EUR|COP|GBP|JPY|KRW|CHF|CAD|SEK|NOK|DKK|BRL|MXN)\b)?\s*"
     r"(?P<num>\d{1,3}(?:[.,\s\u00a0]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
     r"(?:\s*(?P<mult>mil millones|millones|millón|millon|million|millions|billion|billones|billón|thousand|mil|mn|bn|mm|m|k)\b)?"
-    r"\s*(?P<cur2>\b(?:USD|EUR|COP|GBP|JPY|KRW|CHF|CAD|SEK|NOK|DKK|BRL|MXN|euros?|d[oó]lares|dollars|pesos)\b)?",
+    r"\s*(?:de\s+)?(?P<cur2>\b(?:USD|EUR|COP|GBP|JPY|KRW|CHF|CAD|SEK|NOK|DKK|BRL|MXN|euros?|d[oó]lares|dollars|pesos)\b)?",
     re.IGNORECASE,
 )
 
