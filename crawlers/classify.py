@@ -6,8 +6,12 @@ Only stated facts count: when no rule fires the value stays None ("no indicado")
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from convoca.vocab import APPLICANT_TYPES, COOPERATION_TYPES
+
+if TYPE_CHECKING:
+    from crawlers.items import Opportunity
 
 # Ordered: the first type whose pattern matches wins, so specific instruments come first.
 _COOPERATION_RULES: list[tuple[str, re.Pattern[str]]] = [
@@ -79,3 +83,26 @@ def classify_applicants(text: str | None, given: list[str] | None = None) -> lis
             continue
         found.update(kind for kind, pattern in _APPLICANT_RULES.items() if pattern.search(sentence))
     return sorted(found) or None
+
+
+def classify(item: "Opportunity") -> "Opportunity":
+    """The classify stage for one normalised call: type, applicants, and facts read from the text.
+
+    Used by the crawl pipeline and by `convoca evaluate ranking`, so both see the same call.
+    """
+    from crawlers.parsing.dates import find_deadlines, next_deadline
+
+    hints = item.raw.get("_hints", {})
+    eligibility = hints.get("eligibility_text")
+    text = " ".join(filter(None, [item.title, item.description, eligibility]))
+    update: dict[str, object] = {
+        "cooperation_type": classify_cooperation(text, hints.get("cooperation_type") or item.cooperation_type),
+        "eligible_applicants": classify_applicants(eligibility or item.description,
+                                                   hints.get("eligible_applicants") or item.eligible_applicants),
+    }
+    if not item.deadlines:
+        stated = find_deadlines(text)
+        if stated:
+            update["deadlines"] = stated
+            update["deadline"] = next_deadline(stated)
+    return item.model_copy(update=update)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawlers.classify import classify_applicants, classify_cooperation
+from crawlers.classify import classify
 from crawlers.fx import load_rates
 from crawlers.items import CallItem, Opportunity
 from crawlers.parsing.dates import parse_datetime
@@ -131,11 +131,7 @@ class NormalisePipeline(_Stage):
 
 class ClassifyPipeline(_Stage):
     def process_item(self, item: Opportunity) -> Opportunity:
-        hints = item.raw.get("_hints", {})
-        text = " ".join(filter(None, [item.title, item.description, hints.get("eligibility_text")]))
-        coop = classify_cooperation(text, hints.get("cooperation_type"))
-        applicants = classify_applicants(hints.get("eligibility_text"), hints.get("eligible_applicants"))
-        return item.model_copy(update={"cooperation_type": coop, "eligible_applicants": applicants})
+        return classify(item)
 
 
 class ValidatePipeline(_Stage):

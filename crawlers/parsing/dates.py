@@ -60,3 +60,34 @@ def next_deadline(deadlines: list[datetime], now: datetime | None = None) -> dat
         if d >= now:
             return d
     return ordered[-1]
+
+
+_DEADLINE_CUE = re.compile(
+    r"(deadline|closing date|closes? (?:on)?|close on|apply by|applications? (?:must be )?(?:received|submitted) by|"
+    r"applications? close|submission deadline|until|due (?:date|by)|fecha (?:l[ií]mite|de cierre)|cierre|cierra|"
+    r"hasta el|plazo(?: m[aá]ximo)?|date limite|date de cl[oô]ture|prazo|encerra(?:m)?(?: em)?|at[eé] o dia)",
+    re.IGNORECASE,
+)
+_DATE_SPAN = re.compile(
+    r"(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
+    r"|(?:\w+,?\s+)?\d{1,2}(?:st|nd|rd|th|º|°)?\s+(?:de\s+)?[A-Za-zéíáóúñç]{3,12}\.?,?\s+(?:de\s+|del\s+)?\d{4}"
+    r"|[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})",
+    re.IGNORECASE,
+)
+
+
+def find_deadlines(text: str | None, *, default_tz: str = DEFAULT_TZ, window: int = 80) -> list[datetime]:
+    """Dates stated as deadlines in free text ('Applications close on 14 March 2027', 'Cierre: 20/02/2027')."""
+    if not text:
+        return []
+    found: list[datetime] = []
+    for cue in _DEADLINE_CUE.finditer(text):
+        span = text[cue.end(): cue.end() + window]
+        match = _DATE_SPAN.search(span)
+        if match is None:
+            continue
+        parsed = parse_datetime(match.group(0), default_tz=default_tz, languages=("es", "en", "fr", "pt"))
+        if parsed is not None and parsed not in found:
+            found.append(parsed)
+    return sorted(found)
