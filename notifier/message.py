@@ -18,11 +18,17 @@ def mail_domain(mail_from: str) -> str:
     return address.rsplit("@", 1)[1] if "@" in address else "convoca.localhost"
 
 
+# "Message-ID: " + the id must fit one 78-character header line: a folded Message-ID reads back
+# with a leading space in some parsers, and then a retry would not look like the same message.
+_MESSAGE_ID_MAX = 78 - len("Message-ID: ")
+
+
 def message_id_for(kind: str, slug: str, recipient: str, period: str, domain: str) -> str:
     """Stable per (kind, municipality, recipient, period): a retry reuses it, so a receiving
     server (or a mail store) sees the same message again, not a new one."""
-    digest = hashlib.sha256(f"{kind}|{slug}|{recipient.lower()}|{period}".encode()).hexdigest()[:20]
-    return f"<{kind}.{slug}.{period}.{digest}@{domain}>"
+    digest = hashlib.sha256(f"{kind}|{slug}|{recipient.lower()}|{period}".encode()).hexdigest()
+    readable = f"<{kind}.{slug}.{period}.{digest[:12]}@{domain}>"
+    return readable if len(readable) <= _MESSAGE_ID_MAX else f"<{digest[:24]}@{domain}>"
 
 
 def build_message(*, subject: str, text: str, html: str, calendar: str | None, mail_from: str,

@@ -140,7 +140,8 @@ def _recipients(municipality: Municipality) -> list[tuple[str, str]]:
     return [(r.get("name", ""), r["email"].lower()) for r in municipality.config.get("recipients", [])]
 
 
-def _ensure_ledger(session: Session, settings: Settings, municipality: Municipality, edition: DigestEdition) -> None:
+def _ensure_ledger(session: Session, settings: Settings, municipality: Municipality, edition: DigestEdition,
+                   now: datetime) -> None:
     have = set(session.scalars(select(DigestLedger.recipient).where(
         DigestLedger.municipality_id == municipality.id, DigestLedger.kind == edition.kind,
         DigestLedger.period == edition.period)))
@@ -151,7 +152,7 @@ def _ensure_ledger(session: Session, settings: Settings, municipality: Municipal
         session.add(DigestLedger(
             municipality_id=municipality.id, edition_id=edition.id, kind=edition.kind, recipient=email,
             period=edition.period, message_id=message_id_for(edition.kind, municipality.slug, email, edition.period, domain),
-            status="pending", attempts=0, subject=edition.subject, details={"name": name}))
+            status="pending", attempts=0, subject=edition.subject, details={"name": name}, created_at=now))
         have.add(email)
 
 
@@ -176,7 +177,7 @@ def decide_edition(session: Session, settings: Settings, municipality: Municipal
                                     score=e.score, details=e.details, created_at=now)
                         for e in digest.entries)
         log.info("edition_decided", municipality=municipality.slug, kind=kind, period=period, **digest.counts)
-    _ensure_ledger(session, settings, municipality, edition)
+    _ensure_ledger(session, settings, municipality, edition, now)
     try:
         session.commit()  # the edition, its entries and its ledger rows: one decision
     except IntegrityError:
@@ -214,7 +215,7 @@ def _claim(session: Session, row: DigestLedger, sender: Sender, now: datetime) -
 def send_undelivered(session: Session, settings: Settings, sender: Sender, *, now: datetime,
                      municipality_ids: Iterable[int] | None = None) -> list[Delivery]:
     """Send every ledger row not yet delivered (within the horizon), oldest first."""
-    slugs = dict(session.execute(select(Municipality.id, Municipality.slug)).tuples().all())
+    slugs: dict[int, str] = {mid: slug for mid, slug in session.execute(select(Municipality.id, Municipality.slug))}
     rows = _undelivered(session, now, municipality_ids)
     results: list[Delivery] = []
     server_down: str | None = None
@@ -350,7 +351,7 @@ def delivery_status(session: Session, *, since: datetime | None = None, only: It
         query = query.where(Municipality.slug.in_(list(only)))
     return [LedgerStatus(slug, row.recipient, row.kind, row.period, row.status, row.attempts, row.last_attempt_at,
                          row.sent_at, row.last_error, row.subject, row.message_id)
-            for row, slug in session.execute(query).tuples()]
+            for row, slug in session.execute(query)]
 
 
 __all__ = ["KINDS", "Delivery", "DeliveryReport", "LedgerStatus", "Preview", "decide_edition", "deliver",
