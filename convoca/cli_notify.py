@@ -98,14 +98,18 @@ def digest(
         if status:
             rows = delivery_status(session, since=datetime.now(UTC) - timedelta(days=days), only=municipality)
             table = Table(title=f"Envíos de los últimos {days} días")
-            for col in ("Municipio", "Destinatario", "Tipo", "Periodo", "Estado", "Intentos", "Último intento",
-                        "Enviado", "Error"):
+            for col in ("Municipio", "Destinatario", "Tipo", "Periodo", "Estado", "Intentos", "Último intento", "Enviado"):
                 table.add_column(col, overflow="fold")
             for r in rows:
                 table.add_row(r.municipality, r.recipient, KIND_ES.get(r.kind, r.kind), r.period,
                               STATUS_ES.get(r.status, r.status), str(r.attempts), _when(r.last_attempt_at),
-                              _when(r.sent_at), r.last_error or "")
+                              _when(r.sent_at))
             console.print(table)
+            # Errors in full, one per line: a table column would cut them.
+            for r in rows:
+                if r.last_error and r.status != "sent":
+                    console.print(f"{r.municipality} · {r.recipient} · {r.period}: {r.last_error}", highlight=False,
+                                  soft_wrap=True)
             counts = {s: sum(1 for r in rows if r.status == s) for s in ("sent", "pending", "sending", "failed", "rejected")}
             console.print(", ".join(f"{n} {STATUS_ES[s]}" for s, n in counts.items()), highlight=False)
             return

@@ -46,4 +46,8 @@ def build_message(*, subject: str, text: str, html: str, calendar: str | None, m
     if calendar:
         msg.add_attachment(calendar, subtype="calendar", filename=CALENDAR_FILENAME,
                            params={"method": "PUBLISH"})
+    # Boundaries derived from the Message-ID instead of random ones: a retry is byte-identical.
+    seed = hashlib.sha256(message_id.encode()).hexdigest()[:24]
+    for n, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+        part.set_boundary(f"=_convoca_{seed}_{n}")
     return msg
