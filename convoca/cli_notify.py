@@ -158,15 +158,26 @@ def cycle(
         raise typer.Exit(1)
 
 
-def scheduler() -> None:
+def scheduler(
+    jobs: Annotated[bool, typer.Option("--jobs", help="Solo listar los trabajos guardados y su próxima ejecución.")] = False,
+) -> None:
     """Servicio programado: ciclo semanal por municipio (día y hora de su configuración, hora de
     Bogotá) y recordatorios diarios. Se detiene con SIGTERM tras terminar el trabajo en curso."""
     from convoca.cycle import sync_configs
     from convoca.logs import configure_logging
     from models.db import session_scope
-    from notifier.scheduler import plan_jobs, run_scheduler, slots_from_db
+    from notifier.scheduler import plan_jobs, run_scheduler, slots_from_db, stored_jobs
 
     settings = Settings()
+    if jobs:
+        table = Table(title="Trabajos programados (hora de Bogotá)")
+        for col in ("Trabajo", "Disparador", "Próxima ejecución"):
+            table.add_column(col)
+        for job in stored_jobs(settings):
+            when = job.next_run_time.strftime("%Y-%m-%d %H:%M %Z") if job.next_run_time else "en pausa"
+            table.add_row(job.id, str(job.trigger), when)
+        console.print(table)
+        return
     configure_logging("INFO")  # a service: its job log is the record of what ran
     try:
         with session_scope(settings.database_url) as session:

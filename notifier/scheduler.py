@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from types import FrameType
@@ -31,7 +32,9 @@ from apscheduler.events import (
     SchedulerEvent,
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler, SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -92,11 +95,34 @@ def slots_from_db(session: Session) -> list[tuple[str, str, int]]:
     return slots
 
 
+def _job_store(settings: Settings) -> SQLAlchemyJobStore:
+    return SQLAlchemyJobStore(engine=get_engine(settings.database_url), tablename=SCHEDULER_JOBS_TABLE)
+
+
+@contextmanager
+def open_job_store(settings: Settings) -> Iterator[SQLAlchemyJobStore]:
+    """The job store opened without a running scheduler: reading it never runs or advances a job.
+
+    (A scheduler started paused only to read would still have a main loop that, racing its own
+    shutdown, can process due jobs and so consume a missed run.)
+    """
+    store = _job_store(settings)
+    store.start(BackgroundScheduler(timezone=BOGOTA), "default")  # never started: it only rebuilds jobs
+    try:
+        yield store
+    finally:
+        store.shutdown()
+
+
+def stored_jobs(settings: Settings) -> list[Job]:
+    with open_job_store(settings) as store:
+        return list(store.get_all_jobs())
+
+
 def build_scheduler(settings: Settings, scheduler_cls: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
     """One job at a time (the cycle and the reminders both write the database), coalesced."""
     return scheduler_cls(
-        jobstores={"default": SQLAlchemyJobStore(engine=get_engine(settings.database_url),
-                                                 tablename=SCHEDULER_JOBS_TABLE)},
+        jobstores={"default": _job_store(settings)},
         executors={"default": ThreadPoolExecutor(max_workers=1)},
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=BOGOTA,
