@@ -4,7 +4,7 @@ one service function, and maps domain errors to exit codes (0 ok, 1 failure, 2 u
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 

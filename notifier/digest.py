@@ -247,6 +247,10 @@ class _Listed:
     profile: Profile | None
     told_version: int  # newest version already covered by an entry
 
+    @property
+    def profile_id(self) -> int | None:
+        return self.profile.id if self.profile is not None else None
+
 
 def _listed_before(session: Session, municipality: Municipality, period: str) -> dict[int, _Listed]:
     entries = list(session.scalars(
@@ -356,7 +360,7 @@ def _changes(session: Session, listed: dict[int, _Listed], municipality: Municip
             continue
         call = _call(entry.opportunity, _lead_days(entry.profile, municipality), today, revisions.get(oid, 0))
         items.append(ChangeItem(call, entry.profile.title if entry.profile else "", changes))
-        entries.append(PlannedEntry(oid, entry.profile.id if entry.profile else None, "change", None,
+        entries.append(PlannedEntry(oid, entry.profile_id, "change", None,
                                     {"version_id": rows[-1].id, "fields": [c.field for c in changes]}))
     items.sort(key=lambda i: i.call.opportunity_id)
     return items, entries
@@ -407,8 +411,7 @@ def collect_digest(session: Session, municipality: Municipality, today: date, ma
     listed = _listed_before(session, municipality, period)
     revisions = _deadline_revisions(session, listed)
     digest.closing = _closing(listed, municipality, today, CLOSING_SOON_DAYS, dismissed, revisions)
-    entries += [PlannedEntry(c.call.opportunity_id, listed[c.call.opportunity_id].profile.id
-                             if listed[c.call.opportunity_id].profile else None, "closing", None,
+    entries += [PlannedEntry(c.call.opportunity_id, listed[c.call.opportunity_id].profile_id, "closing", None,
                              {"days_to_effective": c.call.days_to_effective}) for c in digest.closing]
     digest.changes, change_entries = _changes(session, listed, municipality, today, dismissed, revisions)
     entries += change_entries
@@ -434,7 +437,6 @@ def collect_reminders(session: Session, municipality: Municipality, today: date,
     listed = {oid: e for oid, e in _listed_before(session, municipality, period).items() if oid not in skip}
     revisions = _deadline_revisions(session, listed)
     digest.reminders = _closing(listed, municipality, today, REMINDER_DAYS, _dismissed(session, municipality), revisions)
-    digest.entries = [PlannedEntry(r.call.opportunity_id, listed[r.call.opportunity_id].profile.id
-                                   if listed[r.call.opportunity_id].profile else None, "reminder", None,
+    digest.entries = [PlannedEntry(r.call.opportunity_id, listed[r.call.opportunity_id].profile_id, "reminder", None,
                                    {"days_to_effective": r.call.days_to_effective}) for r in digest.reminders]
     return digest

@@ -23,7 +23,7 @@ def local_date(value: datetime | date) -> date:
     return value.astimezone(BOGOTA).date() if isinstance(value, datetime) else value
 
 
-def number(value: float | int | None, digits: int = 0) -> str | None:
+def number(value: float | None, digits: int = 0) -> str | None:
     if value is None:
         return None
     return format_decimal(round(value, digits), locale=LOCALE)

@@ -20,6 +20,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import select, update
@@ -221,8 +222,8 @@ def send_undelivered(session: Session, settings: Settings, sender: Sender, *, no
     server_down: str | None = None
     for row in rows:
         slug = slugs.get(row.municipality_id, str(row.municipality_id))
-        base = dict(municipality=slug, recipient=row.recipient, kind=row.kind, period=row.period,
-                    subject=row.subject, message_id=row.message_id)
+        base: dict[str, Any] = {"municipality": slug, "recipient": row.recipient, "kind": row.kind,
+                                "period": row.period, "subject": row.subject, "message_id": row.message_id}
         if server_down is not None:
             results.append(Delivery(**base, status="deferred", error=server_down, attempts=row.attempts))
             continue
@@ -299,7 +300,7 @@ def deliver(session: Session, settings: Settings, sender: Sender, *, kinds: Iter
             label = f"{municipality.slug} {kind} {period_for(kind, now)}"
             try:
                 edition = decide_edition(session, settings, municipality, kind, now)
-            except Exception as exc:  # noqa: BLE001 - one municipality's bad data must not stop the others
+            except Exception as exc:  # one municipality's bad data must not stop the others: logged, reported
                 session.rollback()
                 log.exception("edition_failed", municipality=municipality.slug, kind=kind, error=str(exc))
                 report.errors.append(f"{label}: {exc}")

@@ -159,7 +159,7 @@ class Mailbox:
     defer_once: set[str] = field(default_factory=set)  # addresses answered 451 once
     on_quit: Callable[[int], None] | None = None  # called with the number of messages so far
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return self.refuse[address]
         if address in self.defer_once:
@@ -168,13 +168,13 @@ class Mailbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+    async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         assert isinstance(msg, EmailMessage)
         self.messages.append(msg)
         return "250 Message accepted for delivery"
 
-    async def handle_QUIT(self, server, session, envelope):  # noqa: ANN001
+    async def handle_QUIT(self, server, session, envelope):
         if self.on_quit is not None:
             self.on_quit(len(self.messages))
         return "221 Bye"

@@ -117,7 +117,7 @@ def test_later_weeks_send_closing_soon_and_changes_and_nothing_when_nothing_is_d
     week3 = NOW + timedelta(days=14)
     deliver(session, settings, outbox, now=week3)
     period3 = digest_period(today_in_bogota(week3))
-    week3_text = _text([m for m in _messages(tmp_path / "outbox", "envigado") if period3 in str(m["Message-ID"])][0])
+    week3_text = _text(next(m for m in _messages(tmp_path / "outbox", "envigado") if period3 in str(m["Message-ID"])))
     assert "== Cambios ==" not in week3_text
     assert "(en 5 días)" in week3_text.split("== Cierran pronto ==")[1]
 

@@ -36,12 +36,13 @@ def _deadline(days: int) -> datetime:
 def _call(oid: int, title: str, days: int | None, *, lead: int = 21, **fields: object) -> CallView:
     deadline = _deadline(days) if days is not None else None
     effective = (deadline.date() - timedelta(days=lead)) if deadline else None
-    base: dict[str, object] = dict(
-        opportunity_id=oid, title=title, url=f"https://ec.europa.eu/topic-details/CALL-{oid}", funder="Comisión Europea",
-        cooperation_type="financial_non_reimbursable", amount_min=None, amount_max=None, currency=None, amount_cop=None,
-        deadline=deadline, days_left=days, lead_days=lead, effective_deadline=effective,
-        days_to_effective=(effective - TODAY).days if effective else None, eligible_countries=None,
-        eligible_applicants=None, cofinancing_required=None)
+    base: dict[str, object] = {
+        "opportunity_id": oid, "title": title, "url": f"https://ec.europa.eu/topic-details/CALL-{oid}",
+        "funder": "Comisión Europea", "cooperation_type": "financial_non_reimbursable", "amount_min": None,
+        "amount_max": None, "currency": None, "amount_cop": None, "deadline": deadline, "days_left": days,
+        "lead_days": lead, "effective_deadline": effective,
+        "days_to_effective": (effective - TODAY).days if effective else None, "eligible_countries": None,
+        "eligible_applicants": None, "cofinancing_required": None}
     base.update(fields)
     return CallView(**base)  # type: ignore[arg-type]
 
@@ -122,7 +123,7 @@ def test_digest_templates_render_every_section():
     assert "Safe streets &amp; walkable neighbourhoods &lt;pilot&gt; programme" in html
     assert "<pilot>" not in html
     assert "<style" not in html and "<script" not in html.lower()
-    assert not re.search(r"<img|url\(|@import|<link", html, re.I), "no remote resources"
+    assert not re.search(r"<img|url\(|@import|<link", html, re.IGNORECASE), "no remote resources"
     assert 'style="' in html  # the CSS was inlined
     for heading in ("Cierran pronto", "Cambios", "Para una postulación conjunta", "Recuperación de quebradas urbanas"):
         assert heading in html

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from pydantic import SecretStr
 from icalendar import Calendar
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -30,7 +30,14 @@ from convoca.settings import Settings
 from models import DigestLedger
 from notifier.send import SmtpSender, TemporarySendError, make_sender
 from notifier.service import deliver
-from tests.notifier_helpers import NOW, Mailbox, envigado_scenario, free_port, kill_and_reap, smtp_server
+from tests.notifier_helpers import (
+    NOW,
+    Mailbox,
+    envigado_scenario,
+    free_port,
+    kill_and_reap,
+    smtp_server,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -109,7 +116,7 @@ def test_starttls_with_login_and_implicit_tls(session: Session, settings: Settin
     ca.cert_pem.write_to_path(str(ca_file))
     logins: list[tuple[bytes, bytes]] = []
 
-    def authenticator(server, session_, envelope, mechanism, auth_data):  # noqa: ANN001
+    def authenticator(server, session_, envelope, mechanism, auth_data):
         assert isinstance(auth_data, LoginPassword)
         logins.append((auth_data.login, auth_data.password))
         return AuthResult(success=auth_data.password == b"s3creto")
@@ -147,7 +154,7 @@ def test_temporary_failure_is_retried_and_a_permanent_one_does_not_stop_the_othe
         session: Session, settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch):
     scenario = envigado_scenario(session)
     deferred, refused, fine = scenario.recipients
-    mailbox = Mailbox(refuse={refused: "550 5.1.1 <%s>: mailbox unavailable" % refused}, defer_once={deferred})
+    mailbox = Mailbox(refuse={refused: f"550 5.1.1 <{refused}>: mailbox unavailable"}, defer_once={deferred})
     server = smtp_server(mailbox)
     try:
         smtp = _smtp_settings(settings, server.port)
@@ -251,7 +258,7 @@ def test_crash_between_send_and_commit_is_resolved_without_loss_and_never_repeat
 
         # The next run resolves the crash: the claimer is dead, so the row is sent again, same Message-ID.
         rerun = _send_process(db_url, server.port, tmp_path)
-        out, errors = rerun.communicate(timeout=120)
+        _, errors = rerun.communicate(timeout=120)
         assert rerun.returncode == 0, errors.decode()
         assert len(mailbox.messages) == total + 1
         rows = _ledger(session)
