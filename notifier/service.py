@@ -98,23 +98,27 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _claimer_gone(claimed_by: str | None, last_attempt: datetime | None, now: datetime) -> bool:
-    """Did the process that claimed this send die before completing it?"""
-    if not claimed_by or ":" not in claimed_by:
+def claim_lapsed(claimed_by: str | None, last_attempt: datetime | None, now: datetime) -> bool:
+    """Did the process that claimed this send die before completing it?
+
+    On this host a dead PID says so at once; otherwise (another host, or a PID reused by a
+    new process) the claim lapses after SENDING_LEASE: no send takes that long.
+    """
+    if last_attempt is None or now - last_attempt > SENDING_LEASE:
         return True
-    host, _, pid_text = claimed_by.rpartition(":")
-    if host == socket.gethostname() and pid_text.isdigit():
-        pid = int(pid_text)
-        if pid == os.getpid():
-            return True  # our own earlier attempt in this process ended without completing
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
+    host, _, pid_text = (claimed_by or "").rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
         return False
-    return last_attempt is None or now - last_attempt > SENDING_LEASE
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True  # an earlier attempt of this very process ended without completing
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 # ------------------------------------------------------------------ decide
@@ -229,7 +233,7 @@ def send_undelivered(session: Session, settings: Settings, sender: Sender, *, no
             continue
         if row.edition is None:
             continue
-        if row.status == "sending" and not _claimer_gone(row.claimed_by, row.last_attempt_at, now):
+        if row.status == "sending" and not claim_lapsed(row.claimed_by, row.last_attempt_at, datetime.now(UTC)):
             results.append(Delivery(**base, status="in_progress", attempts=row.attempts))
             continue
         if row.status == "sending":

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import email
-from datetime import timedelta
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from convoca.cli import app
 from convoca.settings import Settings
 from models import DigestEdition, DigestEntry, DigestLedger, OpportunityVersion
 from notifier.digest import collect_digest, digest_period, today_in_bogota
 from notifier.send import OutboxSender
-from notifier.service import deliver, preview
+from notifier.service import SENDING_LEASE, claim_lapsed, deliver, preview
 from tests.notifier_helpers import NOW, envigado_scenario
 
 
@@ -153,3 +159,52 @@ def test_preview_decides_nothing(session: Session, settings: Settings, tmp_path:
     deliver(session, settings, OutboxSender(tmp_path / "outbox"), now=NOW)
     stored = preview(session, settings, scenario.envigado, now=NOW)
     assert stored is not None and stored.stored and stored.subject == shown.subject
+
+
+def test_cli_preview_send_and_reminders(session: Session, settings: Settings, db_url: str, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch):
+    envigado_scenario(session)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CONVOCA_DATABASE_URL", db_url)
+    monkeypatch.setenv("CONVOCA_OUTBOX_DIR", str(tmp_path / "outbox"))
+    (tmp_path / "config" / "municipalities").mkdir(parents=True)  # the scenario is the whole configuration
+    monkeypatch.setenv("CONVOCA_CONFIG_DIR", str(tmp_path / "config"))
+    runner = CliRunner()
+
+    shown = runner.invoke(app, ["digest", "--preview", "envigado", "--out", str(tmp_path / "vista")])
+    assert shown.exit_code == 0, shown.output
+    assert "Asunto: Convoca · Envigado: 4 convocatorias nuevas" in shown.output
+    html = (tmp_path / "vista" / "envigado-digest.html").read_text(encoding="utf-8")
+    assert "Urban cycling infrastructure" in html and "<style" not in html
+    assert "1. Urban cycling infrastructure" in (tmp_path / "vista" / "envigado-digest.txt").read_text(encoding="utf-8")
+    assert (tmp_path / "vista" / "envigado-digest.ics").read_text(encoding="utf-8").startswith("BEGIN:VCALENDAR")
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(DigestLedger)) == 0
+
+    assert runner.invoke(app, ["digest", "--preview", "nowhere"]).exit_code == 2
+    assert runner.invoke(app, ["digest"]).exit_code == 2
+    assert runner.invoke(app, ["digest", "--send", "--status"]).exit_code == 2
+
+    sent = runner.invoke(app, ["digest", "--send"])
+    assert sent.exit_code == 0, sent.output
+    assert "6 enviados, 0 fallidos" in sent.output
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 6
+    assert "0 enviados" in runner.invoke(app, ["digest", "--send"]).output
+
+    reminders = runner.invoke(app, ["reminders"])
+    assert reminders.exit_code == 0, reminders.output
+    assert "0 enviados" in reminders.output  # nothing is that close yet
+
+
+def test_a_claim_lapses_when_its_process_is_dead_or_too_old():
+    host, now = socket.gethostname(), datetime.now(UTC)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert not claim_lapsed(f"{host}:{alive.pid}", now, now)  # another process is sending right now
+        assert claim_lapsed(f"{host}:{alive.pid}", now - SENDING_LEASE - timedelta(seconds=1), now)
+    finally:
+        alive.kill()
+        alive.wait()
+    assert claim_lapsed(f"{host}:{alive.pid}", now, now)  # died between the send and the commit
+    assert not claim_lapsed("otra-maquina:4242", now, now)  # cannot be checked from here: wait for the lease
+    assert claim_lapsed("otra-maquina:4242", now - timedelta(hours=1), now)

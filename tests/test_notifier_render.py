@@ -198,7 +198,10 @@ def test_digest_html_in_headless_chromium(tmp_path: Path):
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian's chromium is not installed (run `make browser`)")
-    html = render("digest", realistic_digest().context("https://convoca.example.gov.co")).html
+    digest = realistic_digest()
+    html = render("digest", digest.context("https://convoca.example.gov.co")).html
+    reminder = render("reminder", Digest("reminder", "envigado", "Envigado", False, "2026-03-02", TODAY,
+                                         reminders=digest.closing).context("https://convoca.example.gov.co")).html
     ARTIFACTS.mkdir(exist_ok=True)
     requests: list[str] = []
     with sync_api.sync_playwright() as pw:
@@ -219,9 +222,15 @@ def test_digest_html_in_headless_chromium(tmp_path: Path):
                 assert "Urban cycling infrastructure for Latin American cities" in visible
                 assert "Safe streets & walkable neighbourhoods <pilot> programme" in visible
                 page.close()
+            page = browser.new_page(viewport={"width": 760, "height": 700})
+            page.on("request", lambda r: requests.append(r.url))
+            page.set_content(reminder, wait_until="load")
+            assert "Programa de ciudades resilientes al clima" in page.inner_text("body")
+            page.screenshot(path=str(ARTIFACTS / "reminder-desktop.png"), full_page=True)
+            page.close()
         finally:
             browser.close()
     assert [u for u in requests if not u.startswith(("about:", "data:"))] == [], "the digest loaded something remote"
-    for name in ("digest-desktop.png", "digest-phone.png"):
+    for name in ("digest-desktop.png", "digest-phone.png", "reminder-desktop.png"):
         png = (ARTIFACTS / name).read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
