@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from convoca.errors import ConfigError, ConvocaError
 from convoca.settings import Settings
+from notifier.formatting import BOGOTA
 
 console = Console()
 err = Console(stderr=True)
@@ -32,7 +34,7 @@ def _fail(exc: ConvocaError) -> None:
 
 
 def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+    return value.astimezone(BOGOTA).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
 def _print_report(report: object) -> None:
@@ -97,13 +99,14 @@ def digest(
             return
         if status:
             rows = delivery_status(session, since=datetime.now(UTC) - timedelta(days=days), only=municipality)
-            table = Table(title=f"Envíos de los últimos {days} días")
-            for col in ("Municipio", "Destinatario", "Tipo", "Periodo", "Estado", "Intentos", "Último intento", "Enviado"):
-                table.add_column(col, overflow="fold")
+            table = Table(title=f"Envíos de los últimos {days} días (hora de Bogotá)", box=box.SIMPLE_HEAD)
+            table.add_column("Municipio", overflow="fold")
+            table.add_column("Destinatario", overflow="fold")
+            for col in ("Envío", "Estado", "Int.", "Último intento"):
+                table.add_column(col, no_wrap=True)
             for r in rows:
-                table.add_row(r.municipality, r.recipient, KIND_ES.get(r.kind, r.kind), r.period,
-                              STATUS_ES.get(r.status, r.status), str(r.attempts), _when(r.last_attempt_at),
-                              _when(r.sent_at))
+                table.add_row(r.municipality, r.recipient, f"{KIND_ES.get(r.kind, r.kind)} {r.period}",
+                              STATUS_ES.get(r.status, r.status), str(r.attempts), _when(r.last_attempt_at))
             console.print(table)
             # Errors in full, one per line: a table column would cut them.
             for r in rows:
@@ -174,7 +177,7 @@ def scheduler(
         for col in ("Trabajo", "Disparador", "Próxima ejecución"):
             table.add_column(col)
         for job in stored_jobs(settings):
-            when = job.next_run_time.strftime("%Y-%m-%d %H:%M %Z") if job.next_run_time else "en pausa"
+            when = _when(job.next_run_time) if job.next_run_time else "en pausa"
             table.add_row(job.id, str(job.trigger), when)
         console.print(table)
         return
