@@ -36,7 +36,11 @@ def build_message(*, subject: str, text: str, html: str, calendar: str | None, m
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = mail_from
-    msg["To"] = Address(display_name=recipient_name or "", addr_spec=recipient)
+    try:
+        msg["To"] = Address(display_name=recipient_name or "", addr_spec=recipient)
+    except ValueError:
+        # A non-ASCII local part: only a server with SMTPUTF8 can take it, and smtplib asks for that.
+        msg["To"] = f"{recipient_name} <{recipient}>" if recipient_name else recipient
     msg["Date"] = format_datetime(date.astimezone(BOGOTA))
     msg["Message-ID"] = message_id
     msg["Content-Language"] = "es-CO"

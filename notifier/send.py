@@ -102,7 +102,11 @@ class SmtpSender:
                     client.starttls(context=self._context())
                 if self.user and self.password:
                     client.login(self.user, self.password)
-                client.send_message(message)
+                try:
+                    client.send_message(message)
+                except smtplib.SMTPNotSupportedError as exc:
+                    # e.g. a non-ASCII address and a server without SMTPUTF8: this message, not the server.
+                    raise PermanentSendError(f"the server cannot take this message: {exc}") from exc
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             if all(500 <= c < 600 for c in codes):

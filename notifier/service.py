@@ -263,6 +263,11 @@ def send_undelivered(session: Session, settings: Settings, sender: Sender, *, no
             if exc.server_down:
                 server_down = f"no se intentó: {exc}"
             continue
+        except Exception as exc:  # an unforeseen error with one message (e.g. an address SMTP cannot encode)
+            _complete(session, row, "failed", f"{type(exc).__name__}: {exc}", 1)
+            log.exception("send_error", municipality=slug, recipient=row.recipient, kind=row.kind, period=row.period)
+            results.append(Delivery(**base, status="failed", error=f"{type(exc).__name__}: {exc}", attempts=row.attempts))
+            continue
         _complete(session, row, "sent", None, tries)
         log.info("send_done", municipality=slug, recipient=row.recipient, kind=row.kind, period=row.period,
                  transport=sender.name, message_id=row.message_id, tries=tries)

@@ -282,3 +282,33 @@ def test_crash_between_send_and_commit_is_resolved_without_loss_and_never_repeat
             kill_and_reap(victim.pop("proc"))
         server.stop()
     assert {m["To"].addresses[0].addr_spec for m in mailbox.messages} >= set(scenario.recipients)
+
+
+def test_a_non_ascii_address_needs_smtputf8_and_never_stops_the_run(session: Session, settings: Settings):
+    from tests.notifier_helpers import call, match, municipality, profile
+
+    for slug, name in (("caldas", "Caldas"), ("girardota", "Girardota")):
+        m = municipality(session, slug, name, [("Secretaría de Planeación", f"josé.pérez@{slug}.example.gov.co"),
+                                               ("Despacho", f"despacho@{slug}.example.gov.co")])
+        p = profile(session, m, "acueductos", "Acueductos veredales")
+        match(session, m, p, call(session, f"Rural water supply grants for {name}", days_left=80), 72.0)
+    session.commit()
+
+    plain, utf8 = Mailbox(), Mailbox()
+    old_server = smtp_server(plain, enable_SMTPUTF8=False)
+    new_server = smtp_server(utf8, enable_SMTPUTF8=True)
+    try:
+        old = _smtp_settings(settings, old_server.port)
+        refused = deliver(session, old, make_sender(old), now=NOW, only=["caldas"])
+        new = _smtp_settings(settings, new_server.port)
+        accepted = deliver(session, new, make_sender(new), now=NOW, only=["girardota"])
+    finally:
+        old_server.stop()
+        new_server.stop()
+    assert {d.recipient: d.status for d in refused.deliveries} == {
+        "josé.pérez@caldas.example.gov.co": "rejected", "despacho@caldas.example.gov.co": "sent"}
+    assert [m["To"].addresses[0].addr_spec for m in plain.messages] == ["despacho@caldas.example.gov.co"]
+    assert {d.status for d in accepted.deliveries} == {"sent"}
+    assert sorted(str(m["To"]) for m in utf8.messages) == [
+        "Despacho <despacho@girardota.example.gov.co>",
+        "Secretaría de Planeación <josé.pérez@girardota.example.gov.co>"]
