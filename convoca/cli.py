@@ -4,7 +4,7 @@ one service function, and maps domain errors to exit codes (0 ok, 1 failure, 2 u
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from convoca import cli_notify
 from convoca.errors import ConfigError, ConvocaError
 from convoca.logs import configure_logging
 from convoca.settings import Settings
@@ -162,49 +163,9 @@ def match() -> None:
                   f"({summary.embedded} textos nuevos embebidos, {summary.cache_hits} desde caché; {summary.seconds:.1f} s).")
 
 
-# ------------------------------------------------------------------ digest
+# ------------------------------------------------------------------ digest, reminders, cycle, scheduler
 
-@app.command()
-def digest(
-    preview: Annotated[str | None, typer.Option(help="Municipio (slug) cuyo boletín se escribe a archivos sin enviar.")] = None,
-    send: Annotated[bool, typer.Option("--send", help="Envía los boletines pendientes.")] = False,
-    out: Annotated[Path, typer.Option(help="Carpeta para --preview.")] = Path("preview"),
-) -> None:
-    """Boletines semanales: vista previa o envío de los pendientes."""
-    from sqlalchemy import select
-
-    from models import Municipality
-    from models.db import session_factory
-    from notifier.send import make_sender
-    from notifier.service import deliver_all, prepare_digest
-
-    settings = _settings()
-    if not preview and not send:
-        err.print("Indique --preview MUNICIPIO o --send.")
-        raise typer.Exit(2)
-    with session_factory(settings.database_url)() as session:
-        if preview:
-            municipality = session.scalars(select(Municipality).where(Municipality.slug == preview)).first()
-            if municipality is None:
-                err.print(f"No existe el municipio '{preview}'.")
-                raise typer.Exit(2)
-            digest_data, rendered = prepare_digest(session, settings, municipality, datetime.now(UTC))
-            session.rollback()  # a preview decides nothing
-            if rendered is None:
-                console.print("Nada nuevo para este municipio en este periodo.")
-                return
-            out.mkdir(parents=True, exist_ok=True)
-            (out / f"{preview}.html").write_text(rendered.html, encoding="utf-8")
-            (out / f"{preview}.txt").write_text(rendered.text, encoding="utf-8")
-            console.print(f"Asunto: {rendered.subject}\nEscrito en {out / (preview + '.html')} y {out / (preview + '.txt')}")
-            return
-        results = deliver_all(session, settings, make_sender(settings))
-    failed = [r for r in results if r.status == "failed"]
-    sent = [r for r in results if r.status == "sent"]
-    console.print(f"{len(sent)} enviados, {len(failed)} fallidos, "
-                  f"{sum(1 for r in results if r.status == 'skipped_sent')} ya enviados antes.")
-    if failed:
-        raise typer.Exit(1)
+cli_notify.register(app)
 
 
 # ------------------------------------------------------------------ demo

@@ -22,7 +22,7 @@ from matcher.service import MatchSummary, run_matching
 from models.db import session_factory, session_scope
 from models.migrate import upgrade
 from notifier.send import OutboxSender
-from notifier.service import Delivery, deliver_all
+from notifier.service import Delivery, deliver
 
 DEMO_DIR = Path(".convoca-demo")
 
@@ -74,7 +74,7 @@ def run_demo(settings: Settings, *, workdir: Path = DEMO_DIR, say: Callable[[str
 
     say("4/5 Escribiendo los boletines en la bandeja de salida…")
     with session_factory(database_url)() as session:
-        report.deliveries = deliver_all(session, settings, OutboxSender(outbox))
+        report.deliveries = deliver(session, settings, OutboxSender(outbox)).deliveries
 
     say("5/5 Listo.")
     with session_scope(database_url) as session:

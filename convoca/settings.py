@@ -38,7 +38,15 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout: float = 30.0
+    smtp_ca_file: Path | None = Field(None, description="CA bundle to trust for STARTTLS/TLS (an internal CA)")
+    smtp_retries: int = Field(3, ge=0, description="retries of a temporary SMTP failure within one run")
+    smtp_backoff: float = Field(2.0, ge=0, description="seconds before the first retry; doubled after each")
     mail_from: str = "Convoca <convoca@amva.example.gov.co>"
+
+    # Scheduler
+    reminder_hour: int = Field(8, ge=0, le=23, description="hour of the daily reminder job, America/Bogota")
+    crawl_max_age_hours: float = Field(
+        12.0, ge=0, description="a weekly cycle re-crawls only when the last crawl is older than this")
 
     # Web
     base_url: str = "http://127.0.0.1:8000"

@@ -1,16 +1,18 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table on `Base.metadata`."""
 
 from models.base import Base
-from models.digest import DigestEntry, DigestLedger
+from models.digest import DigestEdition, DigestEntry, DigestLedger
 from models.embedding import EmbeddingCache
 from models.feedback import Feedback
 from models.match import Match
 from models.municipality import Municipality, Profile
 from models.opportunity import Opportunity, OpportunityLink, OpportunityVersion, SdgTag
+from models.schedule import scheduler_jobs
 from models.source import Source, SourceRun
 
 __all__ = [
     "Base",
+    "DigestEdition",
     "DigestEntry",
     "DigestLedger",
     "EmbeddingCache",
@@ -24,4 +26,5 @@ __all__ = [
     "SdgTag",
     "Source",
     "SourceRun",
+    "scheduler_jobs",
 ]

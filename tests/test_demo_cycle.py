@@ -38,7 +38,8 @@ def test_demo_cycle_end_to_end(tmp_path: Path):
         msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
         assert msg["Subject"].startswith("Convoca · ") and "convocatoria" in msg["Subject"]
         assert msg["Message-ID"] and msg["To"] and msg["Date"]
-        assert msg.get_content_type() == "multipart/alternative"
+        assert msg.get_content_type() == "multipart/mixed"  # the alternative bodies, then the .ics
+        assert [p.get_content_type() for p in msg.iter_parts()] == ["multipart/alternative", "text/calendar"]
         plain = msg.get_body(preferencelist=("plain",))
         html = msg.get_body(preferencelist=("html",))
         assert plain is not None and html is not None
