@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from convoca.cli_web import register as register_web
 from convoca.errors import ConfigError, ConvocaError
 from convoca.logs import configure_logging
 from convoca.settings import Settings
@@ -22,6 +23,7 @@ config_app = typer.Typer(help="Archivos de configuración.", no_args_is_help=Tru
 db_app = typer.Typer(help="Base de datos.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+register_web(app)
 
 console = Console()
 err = Console(stderr=True)

@@ -8,6 +8,7 @@ from models.match import Match
 from models.municipality import Municipality, Profile
 from models.opportunity import Opportunity, OpportunityLink, OpportunityVersion, SdgTag
 from models.source import Source, SourceRun
+from models.user import User
 
 __all__ = [
     "Base",
@@ -24,4 +25,5 @@ __all__ = [
     "SdgTag",
     "Source",
     "SourceRun",
+    "User",
 ]
