@@ -65,8 +65,9 @@ def users_list() -> None:
     with session_scope(settings.database_url) as session:
         rows = list_users(session)
     table = Table(title="Cuentas")
-    for col in ("Usuario", "Nombre", "Municipio", "Alcance", "Activa", "Último ingreso"):
-        table.add_column(col)
+    table.add_column("Usuario", no_wrap=True)
+    for col in ("Nombre", "Municipio", "Alcance", "Activa", "Último ingreso"):
+        table.add_column(col, overflow="fold")
     for r in rows:
         last = r.last_login_at.strftime("%Y-%m-%d %H:%M") if isinstance(r.last_login_at, datetime) else "—"
         table.add_row(r.username, r.display_name or "", r.municipality_name,

@@ -94,3 +94,16 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
     session.flush()
     log.info("login_ok", username=name, municipality=user.municipality.slug)
     return user
+
+
+DEMO_ACCOUNTS = (("demo.medellin", "medellin", "Formulador de demostración"),
+                 ("demo.amva", "amva", "AMVA, demostración"))
+
+
+def create_demo_accounts(session: Session, password: str) -> list[tuple[str, str]]:
+    """The demo's sign-in accounts: (username, municipality slug) of each one created."""
+    created = []
+    for username, slug, name in DEMO_ACCOUNTS:
+        add_user(session, username, password, slug, name)
+        created.append((username, slug))
+    return created

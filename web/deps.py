@@ -114,6 +114,7 @@ def page(request: Request, template: str, context: dict[str, Any], *, status_cod
         "flash": messages,
         "switch_municipalities": municipalities or [],
         "request_path": request.url.path,
+        "current_url": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     })
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
