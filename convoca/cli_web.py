@@ -114,13 +114,17 @@ def serve(
     bind_port = settings.web_port if port is None else port
     # Bind here so port 0 works and the real address is printed before serving.
     family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that say so, and without it
+    # keep-alive responses stall ~40 ms on Nagle and delayed ACKs.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((bind_host, bind_port))
     except OSError as exc:
         err.print(f"[bold red]Error:[/] no se puede escuchar en {bind_host}:{bind_port}: {exc}", highlight=False)
         raise typer.Exit(2) from exc
+    # Listening before uvicorn starts: a client that connects right after the printed line waits in the backlog.
+    sock.listen(2048)
     actual_port = sock.getsockname()[1]
     app = create_app(settings)
     shown_host = f"[{bind_host}]" if family == socket.AF_INET6 else bind_host

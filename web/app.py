@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from convoca.settings import Settings
+from models.db import get_engine
 from models.db import session_factory as make_session_factory
 from web.deps import LoginRequired, page
 from web.routes import auth, matches, overview
@@ -64,10 +67,21 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Memory-mapped reads share the OS page cache across connections: list pages read many rows.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA mmap_size=268435456")
+    cursor.close()
+
+
 def create_app(settings: Settings, session_factory: Callable[[], Session] | None = None) -> FastAPI:
     app = FastAPI(title="Convoca", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.session_factory = session_factory or make_session_factory(settings.database_url)
+    if settings.database_url.startswith("sqlite"):
+        engine = get_engine(settings.database_url)
+        if not event.contains(engine, "connect", _sqlite_read_pragmas):
+            event.listen(engine, "connect", _sqlite_read_pragmas)
 
     app.include_router(auth.router)
     app.include_router(matches.router)

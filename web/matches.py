@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import Feedback, Match, Municipality, Opportunity, OpportunityVersion, Profile, SdgTag
 from notifier.formatting import BOGOTA
@@ -131,19 +131,38 @@ def _row(r: Any) -> MatchRow:
     )
 
 
+def _page_ids(session: Session, municipality: Municipality, f: MatchFilters, today: date, limit: int,
+              offset: int) -> list[int]:
+    """Sort and cut on narrow rows first; the wide columns (explanation JSON) are read for one page only."""
+    return list(session.scalars(_ordered(_filtered((Match.id,), municipality, f, today), f).limit(limit).offset(offset)))
+
+
+def _rows_by_id(session: Session, ids: list[int]) -> list[MatchRow]:
+    if not ids:
+        return []
+    found = {r[0]: r for r in session.execute(
+        select(*_ROW_COLUMNS).select_from(Match)
+        .join(Opportunity, Opportunity.id == Match.opportunity_id)
+        .join(Profile, Profile.id == Match.profile_id)
+        .where(Match.id.in_(ids))
+    )}
+    return [_row(found[i]) for i in ids if i in found]
+
+
 def list_matches(session: Session, municipality: Municipality, f: MatchFilters, today: date) -> MatchPage:
     total = session.scalar(_filtered((func.count(Match.id),), municipality, f, today)) or 0
     pages = max(1, -(-total // f.page_size))
     page = min(f.page, pages)
-    rows = session.execute(
-        _ordered(_filtered(_ROW_COLUMNS, municipality, f, today), f).limit(f.page_size).offset((page - 1) * f.page_size)
-    ).all()
-    return MatchPage([_row(r) for r in rows], total, page, pages)
+    ids = _page_ids(session, municipality, f, today, f.page_size, (page - 1) * f.page_size)
+    return MatchPage(_rows_by_id(session, ids), total, page, pages)
 
 
 def export_rows(session: Session, municipality: Municipality, f: MatchFilters, today: date, limit: int) -> list[MatchRow]:
-    rows = session.execute(_ordered(_filtered(_ROW_COLUMNS, municipality, f, today), f).limit(limit)).all()
-    return [_row(r) for r in rows]
+    ids = _page_ids(session, municipality, f, today, limit, 0)
+    rows: list[MatchRow] = []
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        rows.extend(_rows_by_id(session, ids[start:start + 500]))
+    return rows
 
 
 def get_match(session: Session, municipality: Municipality, match_id: int) -> Match | None:
@@ -157,9 +176,9 @@ def match_detail(session: Session, municipality: Municipality, match_id: int) ->
     match = session.scalars(
         select(Match)
         .options(
-            selectinload(Match.opportunity).selectinload(Opportunity.links),
-            selectinload(Match.opportunity).selectinload(Opportunity.sdg_tags),
-            selectinload(Match.profile),
+            joinedload(Match.opportunity).selectinload(Opportunity.links),
+            joinedload(Match.opportunity).selectinload(Opportunity.sdg_tags),
+            joinedload(Match.profile),
             selectinload(Match.feedback),
         )
         .where(Match.id == match_id, Match.municipality_id == municipality.id)

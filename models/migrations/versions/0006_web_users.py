@@ -1,4 +1,4 @@
-"""web accounts (app_user)
+"""web accounts (app_user) and the match list's covering index
 
 Revision ID: 0006
 Revises: 0001
@@ -34,9 +34,16 @@ def upgrade() -> None:
     with op.batch_alter_table('app_user', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_app_user_municipality_id'), ['municipality_id'], unique=False)
 
+    with op.batch_alter_table('match', schema=None) as batch_op:
+        batch_op.create_index('ix_match_list', ['municipality_id', 'score', 'passed_filters', 'status', 'profile_id',
+                                                'opportunity_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('match', schema=None) as batch_op:
+        batch_op.drop_index('ix_match_list')
+
     with op.batch_alter_table('app_user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_app_user_municipality_id'))
 
