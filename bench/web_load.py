@@ -31,7 +31,15 @@ from convoca.settings import Settings
 from convoca.vocab import COOPERATION_TYPES
 from matcher.explain import build_explanation
 from matcher.scoring import DEFAULT_WEIGHTS, FilterOutcome
-from models import (Match, Municipality, Opportunity, OpportunityLink, OpportunityVersion, Profile, SdgTag)
+from models import (
+    Match,
+    Municipality,
+    Opportunity,
+    OpportunityLink,
+    OpportunityVersion,
+    Profile,
+    SdgTag,
+)
 from models.db import get_engine, session_scope
 from models.migrate import upgrade
 from web.accounts import add_user
@@ -144,7 +152,7 @@ class Client:
 
     def __init__(self, base: str, cookie: str):
         parts = urlsplit(base)
-        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        self.conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
         self.cookie = cookie
 
     def get(self, path: str) -> tuple[int, float]:
@@ -157,7 +165,7 @@ class Client:
 
 def sign_in(base: str) -> str:
     parts = urlsplit(base)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     conn.request("GET", "/ingresar")
     response = conn.getresponse()
     html = response.read().decode()

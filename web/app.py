@@ -31,8 +31,8 @@ SESSION_MAX_AGE = 12 * 60 * 60  # a working day; then sign in again
 # No script runs on these pages at all; the policy makes an escaping slip harmless too.
 SECURITY_HEADERS = [
     (b"content-security-policy",
-     b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
-     b"frame-ancestors 'none'"),
+     (b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+      b"frame-ancestors 'none'")),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
@@ -40,8 +40,8 @@ SECURITY_HEADERS = [
 
 ERROR_TEXT = {
     400: ("Solicitud no válida", "Revise los datos enviados e inténtelo de nuevo."),
-    403: ("Acceso no permitido", "Su cuenta no tiene acceso a esta página o el formulario caducó. "
-          "Vuelva a la página anterior, recárguela e inténtelo de nuevo."),
+    403: ("Acceso no permitido", ("Su cuenta no tiene acceso a esta página o el formulario caducó. "
+                                  "Vuelva a la página anterior, recárguela e inténtelo de nuevo.")),
     404: ("Página no encontrada", "La página o la coincidencia que busca no existe."),
     405: ("Método no permitido", "Esta dirección no admite esa operación."),
 }

@@ -35,7 +35,7 @@ class Seeded:
 
 
 def _calls(now: datetime) -> list[Call]:
-    d = lambda days: now + timedelta(days=days)  # noqa: E731
+    d = lambda days: now + timedelta(days=days)
     return [
         Call(source="eu_sedia", source_id="CHILD-2027", url="https://funding.example.org/calls/early-childhood-2027",
              title="Early childhood care and nutrition in vulnerable urban neighbourhoods",

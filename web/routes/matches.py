@@ -12,11 +12,27 @@ from convoca.vocab import COOPERATION_TYPES, LANGUAGES
 from models import Municipality
 from web import exports
 from web.deps import (
-    CurrentUser, Db, VisibleMunicipality, all_municipalities, can_act, flash, get_settings, page, require_csrf,
-    safe_next, today,
+    CurrentUser,
+    Db,
+    VisibleMunicipality,
+    all_municipalities,
+    can_act,
+    flash,
+    get_settings,
+    page,
+    require_csrf,
+    safe_next,
+    today,
 )
 from web.feedback import FeedbackError, record_feedback
-from web.filters import DEADLINE_WINDOWS, MAX_EXPORT_ROWS, PAGE_SIZES, STATUS_CHOICES, MatchFilters, parse_filters
+from web.filters import (
+    DEADLINE_WINDOWS,
+    MAX_EXPORT_ROWS,
+    PAGE_SIZES,
+    STATUS_CHOICES,
+    MatchFilters,
+    parse_filters,
+)
 from web.matches import export_rows, get_match, list_matches, match_detail, sdg_choices
 from web.present import VERDICT_LABELS
 from web.routes.auth import home_of
