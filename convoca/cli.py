@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from convoca import cli_notify
+from convoca.cli_web import register as register_web
 from convoca.errors import ConfigError, ConvocaError
 from convoca.logs import configure_logging
 from convoca.settings import Settings
@@ -23,6 +24,7 @@ config_app = typer.Typer(help="Archivos de configuración.", no_args_is_help=Tru
 db_app = typer.Typer(help="Base de datos.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+register_web(app)
 
 console = Console()
 err = Console(stderr=True)
@@ -193,6 +195,11 @@ def demo() -> None:
     console.print(f"{len(sent)} correos escritos en la bandeja de salida: [bold]{report.outbox}[/]")
     console.print(f"Base de datos de la demostración: {report.database_url}")
     console.print(f"Tiempo total: {report.seconds:.1f} s")
+    user, slug = report.web_accounts[0]
+    console.print(f"Página web: [bold]CONVOCA_DATABASE_URL={report.database_url} .venv/bin/convoca serve[/] y abra "
+                  f"[bold]{settings.base_url.rstrip('/')}/m/{slug}/coincidencias[/]", highlight=False, soft_wrap=True)
+    console.print(f"Cuenta de demostración: usuario [bold]{user}[/], contraseña [bold]{report.web_password}[/] "
+                  f"(y {report.web_accounts[-1][0]} para el resumen del AMVA)", highlight=False, soft_wrap=True)
     if any(c.exit_code != 0 for c in report.crawls) or not sent:
         raise typer.Exit(1)
 

@@ -7,6 +7,7 @@ and the digests written to the outbox folder.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from models.db import session_factory, session_scope
 from models.migrate import upgrade
 from notifier.send import OutboxSender
 from notifier.service import Delivery, deliver
+from web.accounts import create_demo_accounts
 
 DEMO_DIR = Path(".convoca-demo")
 
@@ -36,6 +38,8 @@ class DemoReport:
     matching: MatchSummary | None = None
     deliveries: list[Delivery] = field(default_factory=list)
     ranked: list[RankedRow] = field(default_factory=list)
+    web_accounts: list[tuple[str, str]] = field(default_factory=list)  # (username, municipality slug)
+    web_password: str = ""
     seconds: float = 0.0
 
 
@@ -77,7 +81,9 @@ def run_demo(settings: Settings, *, workdir: Path = DEMO_DIR, say: Callable[[str
         report.deliveries = deliver(session, settings, OutboxSender(outbox)).deliveries
 
     say("5/5 Listo.")
+    report.web_password = secrets.token_urlsafe(9)
     with session_scope(database_url) as session:
         report.ranked = ranked_matches(session)
+        report.web_accounts = create_demo_accounts(session, report.web_password)
     report.seconds = time.perf_counter() - started
     return report

@@ -9,6 +9,7 @@ from models.municipality import Municipality, Profile
 from models.opportunity import Opportunity, OpportunityLink, OpportunityVersion, SdgTag
 from models.schedule import scheduler_jobs
 from models.source import Source, SourceRun
+from models.user import User
 
 __all__ = [
     "Base",
@@ -27,4 +28,5 @@ __all__ = [
     "Source",
     "SourceRun",
     "scheduler_jobs",
+    "User",
 ]

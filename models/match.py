@@ -21,6 +21,8 @@ class Match(Base):
     __table_args__ = (
         UniqueConstraint("profile_id", "opportunity_id"),
         Index("ix_match_municipality_score", "municipality_id", "score"),
+        # Covers the web list's filter, count and sort, so they never read the wide explanation rows.
+        Index("ix_match_list", "municipality_id", "score", "passed_filters", "status", "profile_id", "opportunity_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

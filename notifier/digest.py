@@ -376,15 +376,20 @@ def _typed(field_name: str, value: Any) -> Any:
     return value
 
 
-def _joint(session: Session, municipality: Municipality, today: date) -> tuple[list[JointItem], list[PlannedEntry]]:
-    told = select(DigestEntry.opportunity_id).where(
-        DigestEntry.municipality_id == municipality.id, DigestEntry.kind == "joint")
-    rows = list(session.scalars(
+def open_joint_calls(session: Session, today: date, *, exclude: Any = None) -> list[JointItem]:
+    """Open calls that fit three or more municipalities (joint-application candidates), best first.
+
+    Shared by AMVA's digest and the web overview. `exclude` is a subquery of opportunity ids to leave out.
+    """
+    query = (
         select(Match).options(selectinload(Match.opportunity), selectinload(Match.profile),
                               selectinload(Match.municipality))
-        .where(Match.joint_call.is_(True), Match.above_threshold.is_(True), Match.opportunity_id.not_in(told))))
+        .where(Match.joint_call.is_(True), Match.above_threshold.is_(True))
+    )
+    if exclude is not None:
+        query = query.where(Match.opportunity_id.not_in(exclude))
     by_opp: dict[int, list[Match]] = defaultdict(list)
-    for m in rows:
+    for m in session.scalars(query):
         if _is_open(m.opportunity, today):
             by_opp[m.opportunity_id].append(m)
     items = []
@@ -393,7 +398,13 @@ def _joint(session: Session, municipality: Municipality, today: date) -> tuple[l
         best = max(matches, key=lambda m: m.score)
         items.append(JointItem(_call(best.opportunity, best.profile.min_lead_days, today), names, round(best.score, 1)))
     items.sort(key=lambda i: (-len(i.municipalities), -i.score, i.call.opportunity_id))
-    items = items[:JOINT_CALLS_MAX]
+    return items
+
+
+def _joint(session: Session, municipality: Municipality, today: date) -> tuple[list[JointItem], list[PlannedEntry]]:
+    told = select(DigestEntry.opportunity_id).where(
+        DigestEntry.municipality_id == municipality.id, DigestEntry.kind == "joint")
+    items = open_joint_calls(session, today, exclude=told)[:JOINT_CALLS_MAX]
     entries = [PlannedEntry(i.call.opportunity_id, None, "joint", i.score, {"municipalities": i.municipalities})
                for i in items]
     return items, entries

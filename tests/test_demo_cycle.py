@@ -49,3 +49,9 @@ def test_demo_cycle_end_to_end(tmp_path: Path):
         assert listed[0].replace("&", "&amp;") in markup or listed[0] in markup
         assert "<script" not in markup.lower()
     assert any("5/5" in m for m in messages)
+    # The demo leaves a web account that can sign in to its municipality's match list.
+    from web.accounts import authenticate
+    with session_factory(report.database_url)() as s:
+        username, slug = report.web_accounts[0]
+        user = authenticate(s, username, report.web_password)
+        assert user is not None and user.municipality.slug == slug

@@ -1,0 +1,1 @@
+"""Benchmarks: each module prints its figures and the ratio to its target (DESIGN §10)."""

@@ -1,0 +1,1 @@
+"""The match-list web pages: server-rendered (FastAPI + Jinja2), Spanish, usable without JavaScript."""

@@ -1,0 +1,1 @@
+"""Route modules: each handler parses the request, calls a service, renders a template."""
