@@ -190,7 +190,9 @@ def scheduler(
         _fail(exc)
     for issue in issues:
         err.print(f"Configuración inválida omitida: {issue}")
-    run_scheduler(settings, plans)
+    if not run_scheduler(settings, plans):
+        err.print("Se perdió el liderazgo del programador (conexión con la base de datos); salida para reiniciar.")
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
 
     # Scheduler
     reminder_hour: int = Field(8, ge=0, le=23, description="hour of the daily reminder job, America/Bogota")
+    leader_poll_seconds: float = Field(15.0, gt=0, description="how often a standby scheduler tries to become the leader")
     crawl_max_age_hours: float = Field(
         12.0, ge=0, description="a weekly cycle re-crawls only when the last crawl is older than this")
 

@@ -46,6 +46,7 @@ from models import Municipality
 from models.db import get_engine
 from models.schedule import SCHEDULER_JOBS_TABLE
 from notifier.formatting import BOGOTA
+from notifier.leader import LeaderLock
 
 log = structlog.stdlib.get_logger("convoca.scheduler")
 
@@ -193,8 +194,12 @@ def start_scheduler(scheduler: BaseScheduler, plans: list[JobPlan]) -> None:
     scheduler.start()
 
 
-def run_scheduler(settings: Settings, plans: list[JobPlan], *, handle_signals: bool = True) -> None:
-    """Run the blocking scheduler until SIGTERM or SIGINT; a running job is finished first."""
+def run_scheduler(settings: Settings, plans: list[JobPlan], *, handle_signals: bool = True) -> bool:
+    """Run the blocking scheduler until SIGTERM or SIGINT; a running job is finished first.
+
+    Only the leader runs jobs (see notifier/leader.py); the others wait on standby. Returns False
+    when leadership was lost while running, so the caller can exit non-zero and be restarted.
+    """
     scheduler = build_scheduler(settings, BlockingScheduler)
     stopping = threading.Event()
 
@@ -212,6 +217,48 @@ def run_scheduler(settings: Settings, plans: list[JobPlan], *, handle_signals: b
     if handle_signals:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+    lock = LeaderLock(settings.database_url)
+    if not _wait_for_leadership(lock, stopping, settings.leader_poll_seconds):
+        log.info("scheduler_stopped")
+        return True
+    lost = threading.Event()
+    watchdog = threading.Thread(target=_watch_leadership, args=(lock, scheduler, stopping, lost,
+                                                                settings.leader_poll_seconds),
+                                name="leader-watchdog", daemon=True)
+    watchdog.start()
     log.info("scheduler_starting", jobs=len(plans), database=get_engine(settings.database_url).url.render_as_string(hide_password=True))
-    start_scheduler(scheduler, plans)
+    try:
+        start_scheduler(scheduler, plans)
+    finally:
+        stopping.set()
+        lock.release()
     log.info("scheduler_stopped")
+    return not lost.is_set()
+
+
+def _wait_for_leadership(lock: LeaderLock, stopping: threading.Event, poll: float) -> bool:
+    """Block until this process leads (True) or is asked to stop while on standby (False)."""
+    announced = False
+    while not stopping.is_set():
+        if lock.try_acquire():
+            log.info("scheduler_leader")
+            return True
+        if not announced:
+            log.info("scheduler_standby", poll_seconds=poll)
+            announced = True
+        stopping.wait(poll)
+    return False
+
+
+def _watch_leadership(lock: LeaderLock, scheduler: BaseScheduler, stopping: threading.Event,
+                      lost: threading.Event, poll: float) -> None:
+    """A leader whose lock connection died may have been replaced: it stops rather than run twice."""
+    while not stopping.wait(poll):
+        if not lock.alive():
+            lost.set()
+            log.error("scheduler_lost_leadership")
+            try:
+                scheduler.shutdown(wait=True)
+            except SchedulerNotRunningError:
+                pass
+            return
