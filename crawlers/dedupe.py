@@ -1,10 +1,51 @@
-"""Cross-source identity of a call: the canonical form of its URL."""
+"""Cross-source identity of a call.
+
+Two sources publish the same call in two ways: with the same link (an aggregator that points
+to the funder's page), or under their own link with a reworded title. The first is caught by
+the canonical URL; the second by near-duplicate titles: MinHash band keys find candidates in
+the database cheaply, then the candidates are compared on their title words and must have a
+compatible deadline. Calls of one source never merge with each other by similarity: a
+source's own ids already tell its calls apart ("Convocatoria 950" and "951").
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from sqlalchemy import select
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from crawlers.items import Opportunity as OpportunityData
+
 _TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "_ga")
+
+# MinHash of the title's word set: 10 bands of 3 rows. Two titles whose word sets have a
+# Jaccard similarity of 0.6 share a band with probability 0.9, of 0.3 with probability 0.24.
+NUM_PERM = 30
+BANDS = 10
+ROWS = NUM_PERM // BANDS
+SEED = 20270101
+
+# Accept a pair as the same call when its titles are this similar and the deadlines agree;
+# with a deadline unknown on either side the titles must be nearly identical.
+SIMILAR_WITH_DEADLINE = 0.6
+SIMILAR_WITHOUT_DEADLINE = 0.85
+# Deadlines written in two time zones, or as a date without a time, still agree.
+DEADLINE_TOLERANCE = timedelta(hours=36)
+
+_STOPWORDS = frozenset(
+    "a al and as at by de del el en for from in la las los of on or para por the to with y e o u un una "
+    "call calls convocatoria convocatorias proposals propuestas open abierta new nueva".split()
+)
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 def canonical_url(url: str) -> str:
@@ -17,3 +58,105 @@ def canonical_url(url: str) -> str:
     query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                    if not k.lower().startswith(_TRACKING))
     return urlunsplit(("", host, path, urlencode(query), ""))[2:][:1000]
+
+
+def title_words(title: str | None) -> frozenset[str]:
+    """Accent-, case- and punctuation-insensitive content words of a title."""
+    if not title:
+        return frozenset()
+    folded = "".join(c for c in unicodedata.normalize("NFKD", title) if not unicodedata.combining(c)).lower()
+    return frozenset(w for w in _WORD.findall(folded) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit()))
+
+
+def title_similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard of the word sets; a title that contains a longer one's words counts as close too."""
+    if not a or not b:
+        return 0.0
+    common = len(a & b)
+    jaccard = common / len(a | b)
+    smaller = min(len(a), len(b))
+    containment = common / smaller if smaller >= 5 else 0.0
+    return max(jaccard, 0.95 * containment)
+
+
+def band_keys(words: frozenset[str]) -> list[str]:
+    """The MinHash band keys of a word set (empty for an empty set)."""
+    if not words:
+        return []
+    from datasketch import MinHash
+
+    mh = MinHash(num_perm=NUM_PERM, seed=SEED)
+    mh.update_batch([w.encode() for w in sorted(words)])
+    values = mh.hashvalues
+    keys = []
+    for band in range(BANDS):
+        chunk = values[band * ROWS:(band + 1) * ROWS].tobytes()
+        keys.append(f"{band}:{hashlib.blake2b(chunk, digest_size=10).hexdigest()}")
+    return keys
+
+
+def deadlines_compatible(a: list[datetime], b: list[datetime]) -> bool | None:
+    """True when some deadline of `a` and of `b` are the same moment give or take a day;
+    None when either side states none."""
+    if not a or not b:
+        return None
+    return any(abs(x - y) <= DEADLINE_TOLERANCE for x in a for y in b)
+
+
+def is_same_call(words_a: frozenset[str], deadlines_a: list[datetime],
+                 words_b: frozenset[str], deadlines_b: list[datetime]) -> bool:
+    compatible = deadlines_compatible(deadlines_a, deadlines_b)
+    if compatible is False:
+        return False
+    similarity = title_similarity(words_a, words_b)
+    threshold = SIMILAR_WITH_DEADLINE if compatible else SIMILAR_WITHOUT_DEADLINE
+    return similarity >= threshold
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    opportunity_id: int
+    how: str  # "url" or "near"
+
+
+def _stored_deadlines(values: list[str] | None) -> list[datetime]:
+    out = []
+    for v in values or []:
+        try:
+            out.append(datetime.fromisoformat(v))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def find_duplicate(session: Session, data: OpportunityData) -> Duplicate | None:
+    """An opportunity already stored that is this call, published by another source."""
+    from models import DedupKey, Opportunity, OpportunityLink
+
+    link = session.scalars(
+        select(OpportunityLink).where(OpportunityLink.canonical_url == canonical_url(data.url))
+        .order_by(OpportunityLink.id).limit(1)
+    ).first()
+    if link is not None:
+        return Duplicate(link.opportunity_id, "url")
+    words = title_words(data.title)
+    keys = band_keys(words)
+    if not keys:
+        return None
+    candidates = session.execute(
+        select(Opportunity.id, Opportunity.title, Opportunity.deadlines)
+        .where(Opportunity.id.in_(select(DedupKey.opportunity_id).where(DedupKey.key.in_(keys))))
+        .where(Opportunity.source != data.source)
+        .order_by(Opportunity.id)
+    ).all()
+    mine = sorted(data.deadlines)
+    for opp_id, title, deadlines in candidates:
+        if is_same_call(words, mine, title_words(title), _stored_deadlines(deadlines)):
+            return Duplicate(opp_id, "near")
+    return None
+
+
+def store_keys(session: Session, opportunity_id: int, title: str) -> None:
+    from models import DedupKey
+
+    session.add_all(DedupKey(opportunity_id=opportunity_id, key=k) for k in band_keys(title_words(title)))

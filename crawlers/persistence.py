@@ -1,12 +1,15 @@
 """Upsert of normalised opportunities, keyed by (source, source_id), with change history.
 
 Rules:
-- a tracked field that changes writes one version row per field;
+- a tracked field that changes writes one version row per field; a moved deadline is one
+  change (one `deadline` row), not two: the list of deadlines follows it silently, and gets
+  its own row only when a stage is added or dropped while the next deadline stays;
 - a value the source no longer states (None) never erases a known one (stub rows of some
   APIs carry no status or deadline);
 - a call no longer listed is not deleted;
-- the first source to publish a call owns its fields; another source with the same canonical
-  URL adds a link and may only fill fields still unknown.
+- the first source to publish a call owns its fields; another source publishing the same call
+  (same canonical URL, or a near-duplicate title with a compatible deadline: crawlers/dedupe.py)
+  adds a link and may only fill fields still unknown.
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from crawlers.dedupe import canonical_url
+from crawlers.dedupe import Duplicate, canonical_url, find_duplicate, store_keys
 from crawlers.items import Opportunity as OpportunityData
-from models import Opportunity, OpportunityLink, OpportunityVersion
+from models import DedupKey, Opportunity, OpportunityLink, OpportunityVersion
 from models.opportunity import TRACKED_FIELDS
 
 Outcome = Literal["new", "changed", "unchanged", "merged"]
@@ -59,25 +62,31 @@ def _apply_new(row: Opportunity, data: OpportunityData) -> None:
         setattr(row, name, getattr(data, name))
 
 
-def find_duplicate(session: Session, data: OpportunityData) -> Opportunity | None:
-    link = session.scalars(
-        select(OpportunityLink).where(OpportunityLink.canonical_url == canonical_url(data.url)).limit(1)
+_DETECT = Duplicate(-1, "detect")
+
+
+def find_link(session: Session, source: str, source_id: str) -> OpportunityLink | None:
+    return session.scalars(
+        select(OpportunityLink).where(OpportunityLink.source == source, OpportunityLink.source_id == source_id)
     ).first()
-    return link.opportunity if link is not None else None
 
 
 def upsert_opportunity(
-    session: Session, data: OpportunityData, *, now: datetime | None = None, run_id: int | None = None
+    session: Session, data: OpportunityData, *, now: datetime | None = None, run_id: int | None = None,
+    duplicate: Duplicate | None = _DETECT,
 ) -> UpsertResult:
+    """Insert, update or merge one call.
+
+    `duplicate` is the dedupe stage's finding for a call not seen before from this source
+    (None: no duplicate); left out, the duplicate search runs here.
+    """
     now = now or datetime.now(UTC)
-    link = session.scalars(
-        select(OpportunityLink).where(
-            OpportunityLink.source == data.source, OpportunityLink.source_id == data.source_id
-        )
-    ).first()
+    link = find_link(session, data.source, data.source_id)
 
     if link is None:
-        existing = find_duplicate(session, data)
+        if duplicate is _DETECT:
+            duplicate = find_duplicate(session, data)
+        existing = session.get(Opportunity, duplicate.opportunity_id) if duplicate is not None else None
         if existing is None:
             row = Opportunity(
                 source=data.source, source_id=data.source_id, content_hash=data.content_hash,
@@ -90,6 +99,7 @@ def upsert_opportunity(
             ))
             session.add(row)
             session.flush()
+            store_keys(session, row.id, row.title)
             return UpsertResult("new", row.id)
         existing.links.append(OpportunityLink(
             source=data.source, source_id=data.source_id, url=data.url,
@@ -106,6 +116,9 @@ def upsert_opportunity(
     row = link.opportunity
     owner = row.source == data.source and row.source_id == data.source_id
     changed = _update(session, row, data, now=now, run_id=run_id, fill_only=not owner)
+    if "title" in changed:
+        session.execute(delete(DedupKey).where(DedupKey.opportunity_id == row.id))
+        store_keys(session, row.id, row.title)
     session.flush()
     return UpsertResult("changed" if changed else "unchanged", row.id, changed)
 
@@ -126,6 +139,9 @@ def _update(session: Session, row: Opportunity, data: OpportunityData, *, now: d
         if name == "deadline" and same_deadlines and old is not None:
             # The next deadline moved on because a stage passed, not because the call changed.
             row.deadline = new
+            continue
+        if name == "deadlines" and "deadline" in changed:
+            row.deadlines = new  # the `deadline` row already tells this change
             continue
         session.add(OpportunityVersion(
             opportunity=row, source_run_id=run_id, field=name,

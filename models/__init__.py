@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table on `Base.metadata`."""
 
 from models.base import Base
+from models.dedup import DedupKey
 from models.digest import DigestEntry, DigestLedger
 from models.embedding import EmbeddingCache
 from models.feedback import Feedback
@@ -11,6 +12,7 @@ from models.source import Source, SourceRun
 
 __all__ = [
     "Base",
+    "DedupKey",
     "DigestEntry",
     "DigestLedger",
     "EmbeddingCache",

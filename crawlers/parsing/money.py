@@ -1,9 +1,16 @@
-"""Amounts and currencies as sources write them: 'EUR 2 000 000', '$749.982.430.291', 'USD 1.5 million'."""
+"""Amounts and currencies as sources write them: 'EUR 2 000 000', '$749.982.430.291', 'USD 1.5 million'.
+
+`parse_amounts` finds every amount in free text, with multipliers ("1.5 million", "200 millones
+de pesos"); a single field value that it cannot read goes to price-parser, which knows many
+more symbol and separator conventions.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from price_parser import Price
 
 _SYMBOLS = {"€": "EUR", "us$": "USD", "usd": "USD", "eur": "EUR", "cop": "COP", "£": "GBP", "gbp": "GBP",
             "¥": "JPY", "jpy": "JPY", "krw": "KRW", "₩": "KRW", "chf": "CHF", "cad": "CAD", "sek": "SEK",
@@ -72,13 +79,30 @@ def parse_amounts(text: str | None, default_currency: str | None = None) -> list
     return out
 
 
+def currency_code(symbol: str | None) -> str | None:
+    """ISO 4217 code for a symbol or name as written ('US$', '€', 'euros', 'usd')."""
+    if not symbol:
+        return None
+    raw = symbol.strip().lower()
+    if raw in _SYMBOLS:
+        return _SYMBOLS[raw]
+    return raw.upper() if len(raw) == 3 and raw.isalpha() else None
+
+
 def parse_amount(value: float | str | None, default_currency: str | None = None) -> Money | None:
-    if value is None:
+    """One amount from a field that holds one ('USD 50,000', '$749.982.430.291', 120000)."""
+    if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         return Money(float(value), default_currency)
-    found = parse_amounts(str(value), default_currency)
+    text = str(value).strip()
+    found = parse_amounts(text, default_currency)
     if found:
         return found[0]
-    number = _to_number(str(value).strip())
-    return Money(number, default_currency) if number is not None else None
+    price = Price.fromstring(text, currency_hint=default_currency)
+    if price.amount is not None:
+        currency = currency_code(price.currency)
+        if price.currency == "$":
+            currency = default_currency or "USD"
+        return Money(float(price.amount), currency or default_currency)
+    return None
