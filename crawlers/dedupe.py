@@ -119,7 +119,7 @@ class Duplicate:
     how: str  # "url" or "near"
 
 
-def _stored_deadlines(values: list[str] | None) -> list[datetime]:
+def stored_deadlines(values: list[str] | None) -> list[datetime]:
     out = []
     for v in values or []:
         try:
@@ -151,7 +151,7 @@ def find_duplicate(session: Session, data: OpportunityData) -> Duplicate | None:
     ).all()
     mine = sorted(data.deadlines)
     for opp_id, title, deadlines in candidates:
-        if is_same_call(words, mine, title_words(title), _stored_deadlines(deadlines)):
+        if is_same_call(words, mine, title_words(title), stored_deadlines(deadlines)):
             return Duplicate(opp_id, "near")
     return None
 

@@ -161,3 +161,48 @@ def _update(session: Session, row: Opportunity, data: OpportunityData, *, now: d
         row.last_changed_at = now
         row.content_hash = data.content_hash
     return changed
+
+
+def merge_late_duplicates(session: Session, *, since: datetime) -> int:
+    """Merge calls first seen since `since` into an older opportunity of another source that is
+    the same call. Crawls that run at the same time cannot see each other's uncommitted rows;
+    this pass, run once they have all finished, catches what their dedupe stages missed.
+    Returns the number of opportunities merged away."""
+    from crawlers.dedupe import band_keys, is_same_call, stored_deadlines, title_words
+
+    fresh = session.scalars(
+        select(Opportunity).where(Opportunity.first_seen_at >= since).order_by(Opportunity.id)
+    ).all()
+    merged = 0
+    for row in fresh:
+        if len(row.links) != 1:
+            continue
+        words, deadlines = title_words(row.title), stored_deadlines(row.deadlines)
+        canonical = row.links[0].canonical_url
+        target = session.scalars(
+            select(Opportunity).join(OpportunityLink)
+            .where(OpportunityLink.canonical_url == canonical, Opportunity.id < row.id)
+            .order_by(Opportunity.id).limit(1)
+        ).first()
+        if target is None:
+            keys = band_keys(words)
+            candidates = session.scalars(
+                select(Opportunity)
+                .where(Opportunity.id.in_(select(DedupKey.opportunity_id).where(DedupKey.key.in_(keys))))
+                .where(Opportunity.id < row.id, Opportunity.source != row.source)
+                .order_by(Opportunity.id)
+            ).all() if keys else []
+            target = next((c for c in candidates if is_same_call(words, deadlines, title_words(c.title),
+                                                                  stored_deadlines(c.deadlines))), None)
+        if target is None:
+            continue
+        for name in (*TRACKED_FIELDS, *_UNTRACKED):
+            if getattr(target, name) in (None, [], {}) and getattr(row, name) not in (None, [], {}):
+                setattr(target, name, getattr(row, name))
+        for link in list(row.links):
+            link.opportunity = target
+        session.flush()
+        session.delete(row)
+        session.flush()
+        merged += 1
+    return merged

@@ -26,8 +26,8 @@ def main(argv: list[str]) -> int:
     spider, *pairs = argv
     spider_args = dict(p.split("=", 1) for p in pairs if "=" in p)
     settings = Settings()
-    configure_logging()
     process = CrawlerProcess(scrapy_settings(settings), install_root_handler=False)
+    configure_logging()  # after Scrapy's own set-up, which opens the root logger to every level
     crawler = process.create_crawler(spider)
     process.crawl(crawler, **spider_args)
     process.start()

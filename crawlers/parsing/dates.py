@@ -92,6 +92,10 @@ def find_deadlines(text: str | None, *, default_tz: str = DEFAULT_TZ, window: in
         if match is None:
             continue
         parsed = parse_datetime(match.group(0), default_tz=default_tz, languages=("es", "en", "fr", "pt"))
+        if parsed is None and " " in match.group(0):
+            # The optional leading word was an article ("el 15 de abril"), not a weekday.
+            parsed = parse_datetime(match.group(0).split(" ", 1)[1], default_tz=default_tz,
+                                    languages=("es", "en", "fr", "pt"))
         if parsed is not None and parsed not in found:
             found.append(parsed)
     return sorted(found)

@@ -21,6 +21,14 @@ log = structlog.stdlib.get_logger("convoca.spider")
 
 class ConvocaSpider(scrapy.Spider):
     source_name: str = ""
+    # Sites that ask for gentler crawling get the configured per-domain delay times this.
+    delay_factor: float = 1.0
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        super().update_settings(settings)
+        if cls.delay_factor != 1.0:
+            settings.set("DOWNLOAD_DELAY", settings.getfloat("DOWNLOAD_DELAY") * cls.delay_factor, priority="spider")
 
     def source_slugs(self) -> dict[str, str]:
         """Every source this spider crawls (slug → display name); one unless overridden."""

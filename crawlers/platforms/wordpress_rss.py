@@ -26,8 +26,9 @@ from crawlers.platforms.base import ConvocaSpider
 
 NAMESPACES = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.org/dc/elements/1.1/"}
 _AMOUNT_CUE = re.compile(
-    r"(funding amount|grant (?:size|amount)|amount|award(?:s)? (?:of|up to)|up to|maximum of|budget|"
-    r"monto|cuant[ií]a|hasta|valor|financiaci[oó]n de|recursos? (?:de|por))[^.\n]{0,120}", re.I)
+    r"(funding (?:amount|information)|grant (?:size|amount)|amount|award(?:s)? (?:of|up to)|up to|maximum of|budget|"
+    r"range (?:from|between)|ranging from|between|prize|"
+    r"monto|cuant[ií]a|hasta|valor|financiaci[oó]n de|recursos? (?:de|por))(?:[^.\n]|\.(?=\d)){0,120}", re.I)
 _BOILERPLATE = re.compile(r"The post .{0,400}? appeared first on .{0,200}?\.\s*$", re.S)
 
 

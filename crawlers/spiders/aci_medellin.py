@@ -20,7 +20,6 @@ _CALL = re.compile(
 class AciMedellinSpider(WordpressFeedSpider):
     name = "aci_medellin"
     source_name = "ACI Medellín"
-    custom_settings = {"DOWNLOAD_DELAY": 1.0}
     feeds = ("https://www.acimedellin.org/feed/",)
     language = None  # ACI posts in Spanish and English (?lang=en)
     funder = None  # ACI relays calls of other cooperants; the funder is in the text

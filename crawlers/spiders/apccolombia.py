@@ -45,7 +45,7 @@ def _text(selector: Selector | Any) -> str:
 class ApccolombiaSpider(ConvocaSpider):
     name = "apccolombia"
     source_name = "APC-Colombia – convocatorias y oportunidades de cooperación"
-    custom_settings = {"DOWNLOAD_DELAY": 2.0}  # a government site that asks for gentle crawling
+    delay_factor = 2.0  # a government site that asks for gentle crawling
 
     def __init__(self, max_pages: str | int = 20, **kwargs: Any):
         super().__init__(**kwargs)

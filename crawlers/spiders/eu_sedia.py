@@ -116,7 +116,6 @@ def budget_for(identifier: str, raw: str | None) -> tuple[float | None, float | 
 class EuSediaSpider(ConvocaSpider):
     name = "eu_sedia"
     source_name = "EU Funding & Tenders Portal"
-    custom_settings = {"DOWNLOAD_DELAY": 1.0}
 
     def __init__(self, page_size: str | int = 100, max_pages: str | int = 50, **kwargs: Any):
         super().__init__(**kwargs)

@@ -15,7 +15,6 @@ from crawlers.platforms.wordpress_rss import WordpressFeedSpider
 class FundsforngosSpider(WordpressFeedSpider):
     name = "fundsforngos"
     source_name = "fundsforNGOs (Colombia y América Latina)"
-    custom_settings = {"DOWNLOAD_DELAY": 1.0}
     feeds = (
         "https://www2.fundsforngos.org/tag/colombia/feed/",
         "https://www2.fundsforngos.org/category/latin-america-and-the-caribbean/feed/",

@@ -36,8 +36,8 @@ _ADMITS_FOREIGN = re.compile(
     r"international organi[sz]ations|public international organi[sz]ations|outside (?:of )?the united states|"
     r"overseas|organi[sz]ations (?:based|registered) in colombia|colombian)\b", re.I)
 _EXCLUDES_FOREIGN = re.compile(
-    r"\b(foreign (?:entities|organi[sz]ations|applicants)[^.]{0,40}(?:not|in)eligible|"
-    r"(?:not|in)eligible[^.]{0,40}foreign|u\.?s\.?[- ]based (?:organi[sz]ations )?only|"
+    r"\b(foreign (?:entities|organi[sz]ations|applicants)[^.]{0,40}(?:not\s+|in)eligible|"
+    r"(?:not\s+|in)eligible[^.]{0,40}foreign|u\.?s\.?[- ]based (?:organi[sz]ations )?only|"
     r"limited to (?:domestic|u\.?s\.?) )", re.I)
 _INSTRUMENTS = {"G": "financial_non_reimbursable", "CA": "financial_non_reimbursable", "PC": "procurement"}
 _US_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
@@ -66,7 +66,6 @@ def amount(value: Any) -> str | None:
 class GrantsGovSpider(ConvocaSpider):
     name = "grants_gov"
     source_name = "Grants.gov"
-    custom_settings = {"DOWNLOAD_DELAY": 1.0}
 
     def __init__(self, page_size: str | int = 100, max_pages: str | int = 20, keyword: str = "", **kwargs: Any):
         super().__init__(**kwargs)

@@ -46,7 +46,6 @@ def closing_dates(page: Selector) -> list[str]:
 class MincienciasSpider(ConvocaSpider):
     name = "minciencias"
     source_name = "Minciencias – convocatorias"
-    custom_settings = {"DOWNLOAD_DELAY": 1.0}
 
     def __init__(self, max_pages: str | int = 30, **kwargs: Any):
         super().__init__(**kwargs)

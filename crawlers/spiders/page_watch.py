@@ -14,4 +14,3 @@ from crawlers.platforms.page_watch import PageWatchBase
 class PageWatchSpider(PageWatchBase):
     name = "page_watch"
     source_name = "Páginas vigiladas (config/sources.yaml)"
-    custom_settings = {"DOWNLOAD_DELAY": 1.0}

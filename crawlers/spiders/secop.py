@@ -40,7 +40,6 @@ def where_clause(published_since: str) -> str:
 class SecopSpider(ConvocaSpider):
     name = "secop"
     source_name = "SECOP II – procesos de contratación (datos.gov.co)"
-    custom_settings = {"DOWNLOAD_DELAY": 1.0}
 
     def __init__(self, page_size: str | int = 1000, max_pages: str | int = 20, since: str = "",
                  days: str | int = 45, **kwargs: Any):

@@ -60,7 +60,6 @@ def labelled(row: Selector, label_css: str, value_css: str) -> dict[str, str]:
 class UndpSpider(ConvocaSpider):
     name = "undp"
     source_name = "PNUD Colombia – avisos de adquisiciones"
-    custom_settings = {"DOWNLOAD_DELAY": 1.0}
 
     def __init__(self, max_pages: str | int = 10, **kwargs: Any):
         super().__init__(**kwargs)

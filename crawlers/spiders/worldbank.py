@@ -32,7 +32,6 @@ _GROUPS = {"CS": "Consultoría", "GO": "Bienes", "CW": "Obras", "NC": "Servicios
 class WorldbankSpider(ConvocaSpider):
     name = "worldbank"
     source_name = "Banco Mundial – avisos de adquisiciones (Colombia)"
-    custom_settings = {"DOWNLOAD_DELAY": 1.0}
 
     def __init__(self, page_size: str | int = 100, max_pages: str | int = 20, country: str = "Colombia",
                  **kwargs: Any):
