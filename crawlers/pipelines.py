@@ -85,12 +85,15 @@ def normalise_call(item: CallItem, *, fx_path: Path | None, now: datetime | None
     low = parse_amount(item.amount_min, currency)
     high = parse_amount(item.amount_max, currency)
     if low is None and high is None and item.amount_text:
-        found = parse_amounts(item.amount_text, currency)
+        found = parse_amounts(item.amount_text, currency, require_marker=True)
         if found:
             low, high = (found[0], found[-1]) if len(found) > 1 else (None, found[0])
     currency = currency or (high.currency if high else None) or (low.currency if low else None)
-    amount_min = low.amount if low else None
-    amount_max = high.amount if high else None
+    # "$0" is how several portals write "not stated"; a negative amount is left for validation.
+    amount_min = low.amount if low and low.amount != 0 else None
+    amount_max = high.amount if high and high.amount != 0 else None
+    if amount_min is None and amount_max is None:
+        currency = None  # a currency without an amount says nothing
     if amount_min is not None and amount_max is not None and amount_min > amount_max:
         amount_min, amount_max = amount_max, amount_min
     amount_cop = None

@@ -57,8 +57,14 @@ def _to_number(raw: str) -> float | None:
         return None
 
 
-def parse_amounts(text: str | None, default_currency: str | None = None) -> list[Money]:
-    """Every amount in `text` that carries a currency (or the default), in order."""
+def parse_amounts(text: str | None, default_currency: str | None = None, *,
+                  require_marker: bool = False) -> list[Money]:
+    """Every amount in `text` that carries a currency (or the default), in order.
+
+    With `require_marker`, a bare number never counts, whatever the default: in running
+    text "hasta el 18 de marzo de 2027" holds no amount. The default then only decides what
+    a bare "$" means (pesos on a Colombian site, dollars elsewhere).
+    """
     if not text:
         return []
     out: list[Money] = []
@@ -67,7 +73,7 @@ def parse_amounts(text: str | None, default_currency: str | None = None) -> list
         currency = _SYMBOLS.get(cur_raw) or (cur_raw.upper() if len(cur_raw) == 3 and cur_raw.isalpha() else None)
         if cur_raw == "$":
             currency = default_currency or "USD"
-        if currency is None and default_currency is None:
+        if currency is None and (default_currency is None or require_marker):
             continue
         value = _to_number(m.group("num"))
         if value is None:
@@ -106,3 +112,19 @@ def parse_amount(value: float | str | None, default_currency: str | None = None)
             currency = default_currency or "USD"
         return Money(float(price.amount), currency or default_currency)
     return None
+
+
+# Phrases that introduce an amount in running text ("Funding Information: …", "Monto: hasta …");
+# a dot followed by a digit is a thousands separator, not the end of the sentence.
+_AMOUNT_CUE = re.compile(
+    r"(funding (?:amount|information)|grant (?:size|amount)|amount|award(?:s)? (?:of|up to)|up to|maximum of|budget|"
+    r"range (?:from|between)|ranging from|between|prize|"
+    r"monto|importe|cuant[ií]a|hasta|valor|financiaci[oó]n de|recursos? (?:de|por))(?:[^.\n]|\.(?=\d)){0,120}", re.I)
+
+
+def amount_sentences(text: str | None) -> str | None:
+    """The phrases of a text that state an amount, joined for `parse_amounts`; None if none."""
+    if not text:
+        return None
+    found = [m.group(0) for m in _AMOUNT_CUE.finditer(text)]
+    return " | ".join(found) or None

@@ -25,8 +25,8 @@ from config.sources_schema import PageWatchSource, SourcesConfig, is_xpath
 from convoca.errors import ConfigError
 from crawlers.items import CallItem
 from crawlers.parsing.dates import find_deadlines, parse_datetime
+from crawlers.parsing.money import amount_sentences
 from crawlers.platforms.base import ConvocaSpider
-from crawlers.platforms.wordpress_rss import amount_sentences
 
 log = structlog.stdlib.get_logger("convoca.page_watch")
 

@@ -22,13 +22,10 @@ from crawlers.items import CallItem
 from crawlers.parsing.countries import eligible_countries_from_text
 from crawlers.parsing.dates import find_deadlines
 from crawlers.parsing.html import html_to_text
+from crawlers.parsing.money import amount_sentences
 from crawlers.platforms.base import ConvocaSpider
 
 NAMESPACES = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.org/dc/elements/1.1/"}
-_AMOUNT_CUE = re.compile(
-    r"(funding (?:amount|information)|grant (?:size|amount)|amount|award(?:s)? (?:of|up to)|up to|maximum of|budget|"
-    r"range (?:from|between)|ranging from|between|prize|"
-    r"monto|cuant[ií]a|hasta|valor|financiaci[oó]n de|recursos? (?:de|por))(?:[^.\n]|\.(?=\d)){0,120}", re.I)
 _BOILERPLATE = re.compile(r"The post .{0,400}? appeared first on .{0,200}?\.\s*$", re.S)
 
 
@@ -39,14 +36,6 @@ def post_id(guid: str | None, link: str) -> str:
         if values and values[0].isdigit():
             return values[0]
     return (guid or link).strip()
-
-
-def amount_sentences(text: str | None) -> str | None:
-    """The bits of a post that state an amount, for the money parser."""
-    if not text:
-        return None
-    found = [m.group(0) for m in _AMOUNT_CUE.finditer(text)]
-    return " | ".join(found) or None
 
 
 class WordpressFeedSpider(ConvocaSpider):

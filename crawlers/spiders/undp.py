@@ -22,6 +22,8 @@ from twisted.python.failure import Failure
 
 from crawlers.items import CallItem
 from crawlers.parsing.dates import parse_datetime
+from crawlers.parsing.html import html_to_text
+from crawlers.parsing.money import amount_sentences
 from crawlers.platforms.base import ConvocaSpider
 
 LIST_URL = "https://procurement-notices.undp.org/search.cfm"
@@ -103,7 +105,7 @@ class UndpSpider(ConvocaSpider):
             url=listing["url"],
             title=notice.get("title") or listing.get("title") or "",
             description=description,
-            summary=None,
+            amount_text=amount_sentences(html_to_text(description)),
             funder="Programa de las Naciones Unidas para el Desarrollo (PNUD) – Colombia",
             opens_at=notice.get("posted") or listing.get("posted"),
             deadlines=[deadline] if deadline else [],
