@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from crawlers.stats import per_source
 from models import Source, SourceRun
-from models.db import session_scope
+from models.db import writer_session_factory
 
 log = structlog.stdlib.get_logger("convoca.source_run")
 
@@ -57,7 +57,7 @@ class SourceRunRecorder:
         return ext
 
     def spider_opened(self, spider: Any) -> None:
-        with session_scope(self.database_url) as session:
+        with writer_session_factory(self.database_url).begin() as session:
             for slug, name in spider_sources(spider).items():
                 source = session.scalars(select(Source).where(Source.slug == slug)).first()
                 if source is None:
@@ -78,7 +78,7 @@ class SourceRunRecorder:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         single = len(self.run_ids) == 1
         finished = datetime.now(UTC)
-        with session_scope(self.database_url) as session:
+        with writer_session_factory(self.database_url).begin() as session:
             for slug, run_id in self.run_ids.items():
                 run = session.get(SourceRun, run_id)
                 if run is None:

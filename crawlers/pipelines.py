@@ -31,7 +31,7 @@ from crawlers.parsing.html import html_to_text, summarise
 from crawlers.parsing.language import SUPPORTED, detect_language
 from crawlers.parsing.money import parse_amount, parse_amounts
 from crawlers.stats import bump
-from models.db import session_factory
+from models.db import writer_session_factory
 
 log = structlog.stdlib.get_logger("convoca.pipelines")
 
@@ -204,7 +204,7 @@ _SESSIONS: WeakKeyDictionary[Crawler, Session] = WeakKeyDictionary()
 def crawl_session(crawler: Crawler) -> Session:
     session = _SESSIONS.get(crawler)
     if session is None:
-        session = session_factory(crawler.settings.get("CONVOCA_DATABASE_URL"))()
+        session = writer_session_factory(crawler.settings.get("CONVOCA_DATABASE_URL"))()
         _SESSIONS[crawler] = session
     return session
 
@@ -277,7 +277,8 @@ class PersistPipeline(_Stage):
         self.last_commit = time.monotonic()
 
     def _commit_if_due(self) -> None:
-        if self.pending and time.monotonic() - self.last_commit >= self.COMMIT_EVERY:
+        # Also a transaction that only read (the dedupe lookups) holds SQLite's lock: end it.
+        if (self.pending or self.session.in_transaction()) and time.monotonic() - self.last_commit >= self.COMMIT_EVERY:
             self._commit()
 
     def process_item(self, item: Opportunity) -> Opportunity:

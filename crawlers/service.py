@@ -213,6 +213,17 @@ def _collect(job: _Job, session_factory: Callable[[], Session],
     return out
 
 
+def opportunity_counts(session: Session) -> tuple[int, int]:
+    """(distinct opportunities, source links merged onto another source's opportunity)."""
+    from sqlalchemy import func
+
+    from models import Opportunity, OpportunityLink
+
+    total = session.scalar(select(func.count()).select_from(Opportunity)) or 0
+    links = session.scalar(select(func.count()).select_from(OpportunityLink)) or 0
+    return total, links - total
+
+
 @dataclass
 class SourceHealth:
     source: str
