@@ -26,7 +26,8 @@ from crawlers.parsing.money import amount_sentences
 from crawlers.platforms.base import ConvocaSpider
 
 NAMESPACES = {"content": "http://purl.org/rss/1.0/modules/content/", "dc": "http://purl.org/dc/elements/1.1/"}
-_BOILERPLATE = re.compile(r"The post .{0,400}? appeared first on .{0,200}?\.\s*$", re.S)
+# WordPress appends "The post <title> appeared first on <site>." to excerpts and content.
+_BOILERPLATE = re.compile(r"(?:<p>)?The post .{0,600}? appeared first on .{0,300}?\.?(?:</p>)?\s*$", re.S)
 
 
 def post_id(guid: str | None, link: str) -> str:

@@ -106,7 +106,7 @@ class ApccolombiaSpider(ConvocaSpider):
     def parse_node(self, response: Response, listing: dict[str, Any]) -> Iterator[CallItem]:
         body = response.css("div.field-name-body")
         if not body:
-            self.bad_page(response, "no_node_body", url=listing["url"])
+            self.bad_page(response, "no_node_body", listing=listing["listing"])
             yield self.item(listing)
             return
         shortlink = response.css("link[rel=shortlink]::attr(href)").get("")
