@@ -68,15 +68,16 @@ def title_words(title: str | None) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(folded) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit()))
 
 
-def title_similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    """Jaccard of the word sets; a title that contains a longer one's words counts as close too."""
+def title_similarity(a: frozenset[str], b: frozenset[str], *, containment: bool = True) -> float:
+    """Jaccard of the word sets. With `containment`, a title whose words all appear in a longer
+    one (an aggregator adds "EU", "Apply now: …") counts as close too."""
     if not a or not b:
         return 0.0
     common = len(a & b)
     jaccard = common / len(a | b)
     smaller = min(len(a), len(b))
-    containment = common / smaller if smaller >= 5 else 0.0
-    return max(jaccard, 0.95 * containment)
+    contained = common / smaller if containment and smaller >= 5 else 0.0
+    return max(jaccard, 0.95 * contained)
 
 
 def band_keys(words: frozenset[str]) -> list[str]:
@@ -108,7 +109,8 @@ def is_same_call(words_a: frozenset[str], deadlines_a: list[datetime],
     compatible = deadlines_compatible(deadlines_a, deadlines_b)
     if compatible is False:
         return False
-    similarity = title_similarity(words_a, words_b)
+    # Without a deadline to agree on, a shorter title inside a longer one proves too little.
+    similarity = title_similarity(words_a, words_b, containment=bool(compatible))
     threshold = SIMILAR_WITH_DEADLINE if compatible else SIMILAR_WITHOUT_DEADLINE
     return similarity >= threshold
 
