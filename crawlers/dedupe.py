@@ -2,7 +2,7 @@
 
 Two sources publish the same call in two ways: with the same link (an aggregator that points
 to the funder's page), or under their own link with a reworded title. The first is caught by
-the canonical URL; the second by near-duplicate titles: MinHash band keys find candidates in
+the canonical URL; the second by near-duplicate titles: MinHash band keys (locality-sensitive hashing) find candidates in
 the database cheaply, then the candidates are compared on their title words and must have a
 compatible deadline. Calls of one source never merge with each other by similarity: a
 source's own ids already tell its calls apart ("Convocatoria 950" and "951").
@@ -15,10 +15,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import select
+import numpy as np
+from sqlalchemy import insert, select
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -80,20 +82,37 @@ def title_similarity(a: frozenset[str], b: frozenset[str], *, containment: bool 
     return max(jaccard, 0.95 * contained)
 
 
+# MinHash with the usual affine hash family h(x) = (a·x + b) mod p over 32-bit word hashes;
+# p is the first prime above 2^32, so a·x + b stays inside 64 bits.
+_PRIME = np.uint64(4294967311)
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.RandomState(SEED)
+    a = rng.randint(1, 2**32 - 1, size=NUM_PERM, dtype=np.uint64)
+    b = rng.randint(0, 2**32 - 1, size=NUM_PERM, dtype=np.uint64)
+    return a, b
+
+
+def minhash(words: frozenset[str]) -> np.ndarray:
+    """NUM_PERM minimum hash values of a non-empty word set."""
+    a, b = _permutations()
+    hashes = np.fromiter((int.from_bytes(hashlib.blake2b(w.encode(), digest_size=4).digest(), "little")
+                          for w in sorted(words)), dtype=np.uint64, count=len(words))
+    return ((np.outer(hashes, a) + b) % _PRIME).min(axis=0)
+
+
+@lru_cache(maxsize=4096)
+def _band_keys(words: frozenset[str]) -> tuple[str, ...]:
+    values = minhash(words)
+    return tuple(f"{band}:{hashlib.blake2b(values[band * ROWS:(band + 1) * ROWS].tobytes(), digest_size=10).hexdigest()}"
+                 for band in range(BANDS))
+
+
 def band_keys(words: frozenset[str]) -> list[str]:
     """The MinHash band keys of a word set (empty for an empty set)."""
-    if not words:
-        return []
-    from datasketch import MinHash
-
-    mh = MinHash(num_perm=NUM_PERM, seed=SEED)
-    mh.update_batch([w.encode() for w in sorted(words)])
-    values = mh.hashvalues
-    keys = []
-    for band in range(BANDS):
-        chunk = values[band * ROWS:(band + 1) * ROWS].tobytes()
-        keys.append(f"{band}:{hashlib.blake2b(chunk, digest_size=10).hexdigest()}")
-    return keys
+    return list(_band_keys(words)) if words else []
 
 
 def deadlines_compatible(a: list[datetime], b: list[datetime]) -> bool | None:
@@ -135,30 +154,36 @@ def find_duplicate(session: Session, data: OpportunityData) -> Duplicate | None:
     """An opportunity already stored that is this call, published by another source."""
     from models import DedupKey, Opportunity, OpportunityLink
 
-    link = session.scalars(
-        select(OpportunityLink).where(OpportunityLink.canonical_url == canonical_url(data.url))
+    # Core statements on the session's connection: these run once per crawled item and the
+    # ORM's per-query overhead would be most of their cost.
+    session.flush()
+    connection = session.connection()
+    opp_id = connection.execute(
+        select(OpportunityLink.opportunity_id).where(OpportunityLink.canonical_url == canonical_url(data.url))
         .order_by(OpportunityLink.id).limit(1)
-    ).first()
-    if link is not None:
-        return Duplicate(link.opportunity_id, "url")
+    ).scalar()
+    if opp_id is not None:
+        return Duplicate(opp_id, "url")
     words = title_words(data.title)
     keys = band_keys(words)
     if not keys:
         return None
-    candidates = session.execute(
+    candidates = connection.execute(
         select(Opportunity.id, Opportunity.title, Opportunity.deadlines)
         .where(Opportunity.id.in_(select(DedupKey.opportunity_id).where(DedupKey.key.in_(keys))))
         .where(Opportunity.source != data.source)
         .order_by(Opportunity.id)
     ).all()
     mine = sorted(data.deadlines)
-    for opp_id, title, deadlines in candidates:
+    for candidate_id, title, deadlines in candidates:
         if is_same_call(words, mine, title_words(title), stored_deadlines(deadlines)):
-            return Duplicate(opp_id, "near")
+            return Duplicate(candidate_id, "near")
     return None
 
 
 def store_keys(session: Session, opportunity_id: int, title: str) -> None:
     from models import DedupKey
 
-    session.add_all(DedupKey(opportunity_id=opportunity_id, key=k) for k in band_keys(title_words(title)))
+    keys = band_keys(title_words(title))
+    if keys:
+        session.execute(insert(DedupKey), [{"opportunity_id": opportunity_id, "key": k} for k in keys])

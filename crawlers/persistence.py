@@ -62,7 +62,8 @@ def _apply_new(row: Opportunity, data: OpportunityData) -> None:
         setattr(row, name, getattr(data, name))
 
 
-_DETECT = Duplicate(-1, "detect")
+# Default of `duplicate`: search for one here.
+DETECT = Duplicate(-1, "detect")
 
 
 def find_link(session: Session, source: str, source_id: str) -> OpportunityLink | None:
@@ -73,18 +74,19 @@ def find_link(session: Session, source: str, source_id: str) -> OpportunityLink 
 
 def upsert_opportunity(
     session: Session, data: OpportunityData, *, now: datetime | None = None, run_id: int | None = None,
-    duplicate: Duplicate | None = _DETECT,
+    duplicate: Duplicate | None = DETECT, known_new: bool = False,
 ) -> UpsertResult:
     """Insert, update or merge one call.
 
     `duplicate` is the dedupe stage's finding for a call not seen before from this source
-    (None: no duplicate); left out, the duplicate search runs here.
+    (None: no duplicate); left out, the duplicate search runs here. `known_new` says the
+    caller already found no link for (source, source_id) in this session.
     """
     now = now or datetime.now(UTC)
-    link = find_link(session, data.source, data.source_id)
+    link = None if known_new else find_link(session, data.source, data.source_id)
 
     if link is None:
-        if duplicate is _DETECT:
+        if duplicate is DETECT:
             duplicate = find_duplicate(session, data)
         existing = session.get(Opportunity, duplicate.opportunity_id) if duplicate is not None else None
         if existing is None:

@@ -209,6 +209,10 @@ def crawl_session(crawler: Crawler) -> Session:
     return session
 
 
+# duplicate_how of a call the dedupe stage found to be new to its source and to every other.
+NEW_CALL = "none"
+
+
 class DedupePipeline(_Stage):
     """Within one run, the same (source, source_id) passes once, unless a richer copy follows.
     A call new to its source is looked up among the other sources' calls (crawlers/dedupe.py)."""
@@ -231,10 +235,10 @@ class DedupePipeline(_Stage):
             session = crawl_session(self.crawler)
             if find_link(session, item.source, item.source_id) is None:
                 found = find_duplicate(session, item)
-                if found is not None:
-                    bump(self.crawler, item.source, f"dedup/{found.how}")
-                    return item.model_copy(update={"duplicate_of": found.opportunity_id,
-                                                   "duplicate_how": found.how})
+                if found is None:
+                    return item.model_copy(update={"duplicate_how": NEW_CALL})
+                bump(self.crawler, item.source, f"dedup/{found.how}")
+                return item.model_copy(update={"duplicate_of": found.opportunity_id, "duplicate_how": found.how})
         return item
 
 
@@ -283,14 +287,16 @@ class PersistPipeline(_Stage):
 
     def process_item(self, item: Opportunity) -> Opportunity:
         from crawlers.dedupe import Duplicate
-        from crawlers.persistence import upsert_opportunity
+        from crawlers.persistence import DETECT, upsert_opportunity
 
         assert self.crawler is not None and self.crawler.stats is not None
         run_ids = self.crawler.stats.get_value("convoca/run_ids") or {}
+        checked = item.duplicate_how is not None
         duplicate = Duplicate(item.duplicate_of, item.duplicate_how or "url") if item.duplicate_of else None
         try:
             with self.session.begin_nested():  # one bad row rolls back alone, not the batch
-                result = upsert_opportunity(self.session, item, run_id=run_ids.get(item.source), duplicate=duplicate)
+                result = upsert_opportunity(self.session, item, run_id=run_ids.get(item.source),
+                                            duplicate=duplicate if checked else DETECT, known_new=checked)
         except SQLAlchemyError as exc:
             log.error("persist_failed", source=item.source, source_id=item.source_id, error=str(exc)[:300])
             raise self.drop(item.source, "persist_error", str(exc)[:200]) from exc
