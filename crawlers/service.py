@@ -67,8 +67,6 @@ def page_watch_entries(sources_file: Path) -> list[SourceSpec]:
 def available_sources(settings: Settings | None = None) -> list[SourceSpec]:
     """Every source that `convoca crawl` runs by default. A broken sources.yaml leaves out its
     entries (logged; `convoca config check` names the errors) and keeps every other source."""
-    from crawlers.spiders import page_watch as _  # noqa: F401 - the module must import cleanly
-
     specs = [SourceSpec(name, name, name) for name in spider_names() if name != PAGE_WATCH]
     settings = settings or Settings()
     try:

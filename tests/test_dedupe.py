@@ -6,12 +6,19 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from crawlers.dedupe import (band_keys, canonical_url, deadlines_compatible, find_duplicate, is_same_call,
-                             title_similarity, title_words)
+from crawlers.dedupe import (
+    band_keys,
+    canonical_url,
+    deadlines_compatible,
+    find_duplicate,
+    is_same_call,
+    title_similarity,
+    title_words,
+)
 from crawlers.items import Opportunity as Data
 from crawlers.persistence import merge_late_duplicates, upsert_opportunity
 from crawlers.replay import RECORDINGS_DIR
-from models import Opportunity, OpportunityLink
+from models import Opportunity, OpportunityLink, Source, SourceRun
 from models.db import session_factory
 from tests.crawl_helpers import run_spider
 
@@ -87,7 +94,7 @@ def test_late_duplicates_of_parallel_crawls_are_merged(session):
     session.commit()
     assert session.scalar(select(func.count()).select_from(Opportunity)) == 2
     eu = session.scalars(select(Opportunity).where(Opportunity.source == "eu_sedia")).one()
-    assert sorted((l.source, l.source_id) for l in eu.links) == [("eu_sedia", "T-1"), ("fundsforngos", "241101")]
+    assert sorted((link.source, link.source_id) for link in eu.links) == [("eu_sedia", "T-1"), ("fundsforngos", "241101")]
     # A third crawl of the post updates the link of the merged call, it creates nothing.
     again = upsert_opportunity(session, call("fundsforngos", "241101", POST_TITLE, deadline), now=NOW)
     assert again.opportunity_id == eu.id and again.outcome == "unchanged"
@@ -103,11 +110,10 @@ def test_the_same_call_from_two_sources_is_one_opportunity_with_two_links(sqlite
                                                        OpportunityLink.source_id == "241101")).one()
         merged = link.opportunity
         assert (merged.source, merged.source_id) == ("eu_sedia", "EuropeAid-186730-DD-ACT-CO")
-        assert {(l.source, l.url) for l in merged.links} == {
+        assert {(one.source, one.url) for one in merged.links} == {
             ("eu_sedia", merged.url),
             ("fundsforngos", "https://www2.fundsforngos.org/latest-funds-for-ngos/eu-call-for-proposals-local-"
                              "authorities-and-civil-society-for-climate-resilient-territories-in-colombia/")}
         assert s.scalar(select(func.count()).select_from(Opportunity)) == 20 + 9 - 1
-        from models import SourceRun, Source
         run = s.scalars(select(SourceRun).join(Source).where(Source.slug == "fundsforngos")).one()
         assert (run.items_new, run.items_merged) == (8, 1)
