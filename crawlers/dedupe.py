@@ -16,11 +16,11 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import Select, bindparam, insert, select
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -150,32 +150,50 @@ def stored_deadlines(values: list[str] | None) -> list[datetime]:
     return out
 
 
-def find_duplicate(session: Session, data: OpportunityData) -> Duplicate | None:
-    """An opportunity already stored that is this call, published by another source."""
+@lru_cache(maxsize=1)
+def _lookups() -> tuple[Select[Any], Select[Any]]:
+    """The two lookups, built once with bound parameters: they run once per crawled item."""
     from models import DedupKey, Opportunity, OpportunityLink
 
-    # Core statements on the session's connection: these run once per crawled item and the
-    # ORM's per-query overhead would be most of their cost.
+    by_url = (select(OpportunityLink.opportunity_id)
+              .where(OpportunityLink.canonical_url == bindparam("url"))
+              .order_by(OpportunityLink.id).limit(1))
+    by_keys = (select(Opportunity.id, Opportunity.title, Opportunity.deadlines)
+               .where(Opportunity.id.in_(select(DedupKey.opportunity_id)
+                                         .where(DedupKey.key.in_(bindparam("keys", expanding=True)))))
+               .where(Opportunity.source != bindparam("source"))
+               .order_by(Opportunity.id))
+    return by_url, by_keys
+
+
+@lru_cache(maxsize=1)
+def _link_lookup() -> Select[Any]:
+    from models import OpportunityLink
+
+    return select(OpportunityLink.id).where(OpportunityLink.source == bindparam("source"),
+                                            OpportunityLink.source_id == bindparam("source_id"))
+
+
+def is_known(session: Session, source: str, source_id: str) -> bool:
+    """Whether (source, source_id) is already linked to an opportunity."""
+    session.flush()
+    return session.connection().execute(_link_lookup(), {"source": source, "source_id": source_id}).first() is not None
+
+
+def find_duplicate(session: Session, data: OpportunityData) -> Duplicate | None:
+    """An opportunity already stored that is this call, published by another source."""
+    by_url, by_keys = _lookups()
     session.flush()
     connection = session.connection()
-    opp_id = connection.execute(
-        select(OpportunityLink.opportunity_id).where(OpportunityLink.canonical_url == canonical_url(data.url))
-        .order_by(OpportunityLink.id).limit(1)
-    ).scalar()
+    opp_id = connection.execute(by_url, {"url": canonical_url(data.url)}).scalar()
     if opp_id is not None:
         return Duplicate(opp_id, "url")
     words = title_words(data.title)
     keys = band_keys(words)
     if not keys:
         return None
-    candidates = connection.execute(
-        select(Opportunity.id, Opportunity.title, Opportunity.deadlines)
-        .where(Opportunity.id.in_(select(DedupKey.opportunity_id).where(DedupKey.key.in_(keys))))
-        .where(Opportunity.source != data.source)
-        .order_by(Opportunity.id)
-    ).all()
     mine = sorted(data.deadlines)
-    for candidate_id, title, deadlines in candidates:
+    for candidate_id, title, deadlines in connection.execute(by_keys, {"keys": keys, "source": data.source}):
         if is_same_call(words, mine, title_words(title), stored_deadlines(deadlines)):
             return Duplicate(candidate_id, "near")
     return None
@@ -186,4 +204,4 @@ def store_keys(session: Session, opportunity_id: int, title: str) -> None:
 
     keys = band_keys(title_words(title))
     if keys:
-        session.execute(insert(DedupKey), [{"opportunity_id": opportunity_id, "key": k} for k in keys])
+        session.connection().execute(insert(DedupKey.__table__), [{"opportunity_id": opportunity_id, "key": k} for k in keys])

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from twisted.internet import task
 
 from crawlers.classify import classify
-from crawlers.dedupe import find_duplicate
+from crawlers.dedupe import find_duplicate, is_known
 from crawlers.fx import load_rates
 from crawlers.items import CallItem, Opportunity
 from crawlers.parsing.dates import next_deadline, parse_datetime
@@ -230,10 +230,8 @@ class DedupePipeline(_Stage):
         first_time = key not in self.seen
         self.seen[key] = richness
         if first_time and self.crawler is not None:
-            from crawlers.persistence import find_link
-
             session = crawl_session(self.crawler)
-            if find_link(session, item.source, item.source_id) is None:
+            if not is_known(session, item.source, item.source_id):
                 found = find_duplicate(session, item)
                 if found is None:
                     return item.model_copy(update={"duplicate_how": NEW_CALL})
