@@ -151,7 +151,7 @@ def stored_deadlines(values: list[str] | None) -> list[datetime]:
 
 
 @lru_cache(maxsize=1)
-def _lookups() -> tuple[Select[Any], Select[Any]]:
+def _lookups() -> tuple[Select[int], Select[int, str, list[str]]]:
     """The two lookups, built once with bound parameters: they run once per crawled item."""
     from models import DedupKey, Opportunity, OpportunityLink
 
@@ -204,4 +204,4 @@ def store_keys(session: Session, opportunity_id: int, title: str) -> None:
 
     keys = band_keys(title_words(title))
     if keys:
-        session.connection().execute(insert(DedupKey.__table__), [{"opportunity_id": opportunity_id, "key": k} for k in keys])
+        session.connection().execute(insert(DedupKey), [{"opportunity_id": opportunity_id, "key": k} for k in keys])

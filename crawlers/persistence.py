@@ -55,8 +55,8 @@ def _incoming(data: OpportunityData) -> dict[str, Any]:
     return values
 
 
-_INSERT_OPPORTUNITY = insert(Opportunity.__table__).returning(Opportunity.__table__.c.id)
-_INSERT_LINK = insert(OpportunityLink.__table__)
+_INSERT_OPPORTUNITY = insert(Opportunity).returning(Opportunity.id)
+_INSERT_LINK = insert(OpportunityLink)
 
 
 def _insert_new(session: Session, data: OpportunityData, now: datetime) -> int:

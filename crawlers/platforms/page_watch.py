@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
 import structlog
-from scrapy.http import Response
-from scrapy.selector import Selector, SelectorList
+from parsel import Selector, SelectorList
+from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from config.sources_schema import PageWatchSource, SourcesConfig, is_xpath
@@ -49,11 +50,11 @@ def load_sources(path: Path) -> SourcesConfig:
     return load_model(path, SourcesConfig)
 
 
-def select(node: Selector | SelectorList, selector: str) -> SelectorList:
+def select(node: Selector | SelectorList[Selector] | TextResponse, selector: str) -> SelectorList[Selector]:
     return node.xpath(selector) if is_xpath(selector) else node.css(selector)
 
 
-def text_of(node: Selector | SelectorList, selector: str | None) -> str | None:
+def text_of(node: Selector | SelectorList[Selector] | TextResponse, selector: str | None) -> str | None:
     """Text of what a selector finds: an element's whole text, or a text/attribute value."""
     if not selector:
         return None
@@ -91,7 +92,7 @@ class GenericExtractor:
         words = keywords or list(DEFAULT_KEYWORDS)
         self.pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")", re.I)
 
-    def region(self, response: Response) -> Selector:
+    def region(self, response: TextResponse) -> Selector:
         for css in _CONTENT:
             found = response.css(css)
             if found and found[0].css("a[href]"):
@@ -117,7 +118,7 @@ class GenericExtractor:
                     return ancestor
         return link
 
-    def extract(self, response: Response) -> Iterator[dict[str, Any]]:
+    def extract(self, response: TextResponse) -> Iterator[dict[str, Any]]:
         seen: set[str] = set()
         for link in self.region(response).css("a[href]"):
             title = " ".join(link.xpath("string()").get("").split()) or link.attrib.get("title", "")
@@ -177,7 +178,7 @@ class PageWatchBase(ConvocaSpider):
 
     def parse(self, response: Response, slug: str = "", page: int = 0) -> Iterator[Any]:
         entry = self.entries[slug]
-        if not hasattr(response, "css"):
+        if not isinstance(response, TextResponse):
             self.bad_page(response, "not_html", source=slug)
             return
         found = 0
@@ -199,7 +200,7 @@ class PageWatchBase(ConvocaSpider):
             if href:
                 yield self.listing_request(entry, response.urljoin(href), page + 1)
 
-    def read_with_selectors(self, response: Response, entry: PageWatchSource) -> Iterator[dict[str, Any]]:
+    def read_with_selectors(self, response: TextResponse, entry: PageWatchSource) -> Iterator[dict[str, Any]]:
         sel = entry.selectors
         assert sel is not None
         for node in select(response, sel.item):
@@ -221,7 +222,7 @@ class PageWatchBase(ConvocaSpider):
                 "context": " ".join(node.xpath("string()").get("").split())[:1500],
             }
 
-    def read_generic(self, response: Response, entry: PageWatchSource) -> Iterator[dict[str, Any]]:
+    def read_generic(self, response: TextResponse, entry: PageWatchSource) -> Iterator[dict[str, Any]]:
         for found in GenericExtractor(entry.keywords).extract(response):
             yield {**found, "date": None, "deadline": None, "amount": None, "description": None}
 
@@ -230,12 +231,12 @@ class PageWatchBase(ConvocaSpider):
         context = record.get("context") or ""
         text = " ".join(filter(None, [detail.get("description"), detail.get("eligibility"), context]))
         stated = detail.get("deadline") or record.get("deadline")
-        deadlines: list[Any] = []
+        deadlines: list[str | datetime] = []
         if stated:
             parsed = parse_datetime(stated, default_tz=entry.timezone)
-            deadlines = [parsed] if parsed else find_deadlines(stated, default_tz=entry.timezone)
+            deadlines = [parsed] if parsed else list(find_deadlines(stated, default_tz=entry.timezone))
         if not deadlines:
-            deadlines = find_deadlines(text, default_tz=entry.timezone)
+            deadlines = list(find_deadlines(text, default_tz=entry.timezone))
         return CallItem(
             source=entry.slug,
             source_id=source_id_for(record["url"]),
@@ -258,6 +259,10 @@ class PageWatchBase(ConvocaSpider):
 
     def parse_detail(self, response: Response, slug: str, record: dict[str, Any]) -> Iterator[CallItem]:
         entry = self.entries[slug]
+        if not isinstance(response, TextResponse):
+            self.bad_page(response, "not_html", source=slug)
+            yield self.item(entry, record)
+            return
         assert entry.detail is not None
         d = entry.detail
         detail = {"title": text_of(response, d.title), "description": None, "deadline": text_of(response, d.deadline),

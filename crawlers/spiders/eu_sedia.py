@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from datetime import datetime
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -72,8 +73,7 @@ def as_list(meta: dict[str, Any], key: str) -> list[str]:
                 out.extend(str(x) for x in decoded)
                 continue
         out.append(text)
-    seen: set[str] = set()
-    return [x for x in out if not (x in seen or seen.add(x))]
+    return list(dict.fromkeys(out))  # first occurrence kept, order kept
 
 
 _CONTRIB = re.compile(
@@ -191,7 +191,7 @@ class EuSediaSpider(ConvocaSpider):
             language=first(meta, "language") or result.get("language"),
             status=STATUS_CODES.get(first(meta, "status") or ""),
             opens_at=first(meta, "startDate"),
-            deadlines=as_list(meta, "deadlineDate"),
+            deadlines=list[str | datetime](as_list(meta, "deadlineDate")),
             amount_min=min_amount,
             amount_max=max_amount,
             currency="EUR" if (min_amount or max_amount) else None,

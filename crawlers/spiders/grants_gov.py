@@ -127,7 +127,7 @@ class GrantsGovSpider(ConvocaSpider):
 
     def parse_detail(self, data: dict[str, Any], hit: dict[str, Any]) -> CallItem | None:
         forecast = data.get("synopsis") is None
-        body: dict[str, Any] = data.get("forecast") if forecast else data["synopsis"]
+        body: dict[str, Any] = (data.get("forecast") if forecast else data["synopsis"]) or {}
         opp_id = str(data.get("id") or hit.get("id"))
         codes = {str(t.get("id")) for t in body.get("applicantTypes") or [] if isinstance(t, dict)}
         eligibility = body.get("applicantEligibilityDesc") or ""

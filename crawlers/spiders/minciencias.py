@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
+from parsel import Selector, SelectorList
 from scrapy.http import Response
-from scrapy.selector import Selector
 from twisted.python.failure import Failure
 
 from crawlers.items import CallItem
@@ -33,7 +33,7 @@ def status_of(text: str | None) -> str | None:
     return next((status for word, status in _STATUS.items() if word in lowered), None)
 
 
-def closing_dates(page: Selector) -> list[str]:
+def closing_dates(page: SelectorList[Any]) -> list[str]:
     """The date cell of every schedule row whose activity starts with 'Cierre'."""
     out = []
     for row in page.css("table tr"):
@@ -128,7 +128,7 @@ class MincienciasSpider(ConvocaSpider):
             title=" ".join(response.css("h1.page-header").xpath("string()").get("").split()) or None,
             description=body.get(),
             status=status_of(state),
-            deadlines=closing_dates(response.css("div.field-name-field-cronograma") or response),
+            deadlines=closing_dates(response.css("div.field-name-field-cronograma") or response.css("body")),
             amount=resources or None,
             eligibility=eligibility,
         )

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import scrapy
+from parsel import SelectorList
 from scrapy.http import Response
-from scrapy.selector import Selector
 from twisted.python.failure import Failure
 
 from crawlers.items import CallItem
@@ -49,7 +49,7 @@ def cooperation_hint(process: str | None) -> str | None:
     return None
 
 
-def labelled(row: Selector, label_css: str, value_css: str) -> dict[str, str]:
+def labelled(row: SelectorList[Any], label_css: str, value_css: str) -> dict[str, str]:
     out = {}
     for cell in row:
         label = " ".join(cell.css(label_css).xpath("string()").get("").split()).rstrip(":").lower()
