@@ -227,8 +227,14 @@ def _check_fx_rates(path: Path) -> None:
     check_rates_file(path)
 
 
+def _check_sources(path: Path) -> None:
+    from config.sources_schema import SourcesConfig
+
+    load_model(path, SourcesConfig)
+
+
 # Which check a file gets, by its name; anything else is a municipality file.
-FILE_KINDS: dict[str, Any] = {"fx_rates.yaml": _check_fx_rates}
+FILE_KINDS: dict[str, Any] = {"fx_rates.yaml": _check_fx_rates, "sources.yaml": _check_sources}
 
 
 def check_files(paths: list[Path]) -> list[ConfigIssue]:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from convoca import cli_notify
 from convoca.cli_web import register as register_web
+from convoca import cli_crawl
 from convoca.errors import ConfigError, ConvocaError
 from convoca.logs import configure_logging
 from convoca.settings import Settings
@@ -25,6 +26,7 @@ db_app = typer.Typer(help="Base de datos.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 register_web(app)
+cli_crawl.register(app)
 
 console = Console()
 err = Console(stderr=True)
@@ -77,71 +79,6 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Revisión destino."
     settings = _settings()
     upgrade(settings.database_url, revision)
     console.print(f"Base de datos al día ({revision}).")
-
-
-# ------------------------------------------------------------------ crawl
-
-@app.command()
-def crawl(
-    sources: Annotated[list[str] | None, typer.Argument(help="Fuentes a rastrear; por defecto todas.")] = None,
-    replay: Annotated[bool, typer.Option(help="Usar las respuestas grabadas del proyecto (servidor local).")] = False,
-) -> None:
-    """Rastrea fuentes, cada una en su propio proceso, y guarda las convocatorias."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from convoca.cycle import sync_configs
-    from crawlers.replay import RECORDINGS_DIR, ReplayServer, discover_recordings
-    from crawlers.service import crawl_sources
-    from models.db import session_factory, session_scope
-
-    settings = _settings()
-    with session_scope(settings.database_url) as session:
-        sync_configs(session, settings)
-    server = None
-    spider_args: dict[str, dict[str, str]] = {}
-    if replay:
-        recordings = discover_recordings(RECORDINGS_DIR)
-        spider_args = {r.source: r.spider_args for r in recordings}
-        server = ReplayServer(recordings)
-        settings = settings.model_copy(update={"replay_url": server.start()})
-    try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
-            task = progress.add_task("Rastreando…", total=None)
-            results = crawl_sources(
-                settings, session_factory(settings.database_url), sources or None, spider_args=spider_args,
-                on_start=lambda s: progress.update(task, description=f"Rastreando {s}…"),
-                on_done=lambda r: progress.console.print(
-                    f"{r.source}: {r.run.get('seen', 0)} vistas, {r.run.get('new', 0)} nuevas, "
-                    f"{r.run.get('changed', 0)} con cambios, {r.run.get('dropped', 0)} descartadas "
-                    f"({r.seconds:.1f} s){'' if r.exit_code == 0 else ' — FALLÓ'}"),
-            )
-    except ConvocaError as exc:
-        _fail(exc)
-    finally:
-        if server is not None:
-            server.stop()
-    if any(r.exit_code != 0 for r in results):
-        raise typer.Exit(1)
-
-
-@app.command()
-def sources() -> None:
-    """Salud de las fuentes: última ejecución, elementos y descartes."""
-    from crawlers.service import source_health
-    from models.db import session_scope
-
-    settings = _settings()
-    with session_scope(settings.database_url) as session:
-        rows = source_health(session)
-    table = Table(title="Salud de las fuentes")
-    for col in ("Fuente", "Última ejecución", "Estado", "Vistas", "Nuevas", "Cambios", "Descartadas", "Errores", "Salud"):
-        table.add_column(col)
-    for r in rows:
-        when = r.last_run_at.strftime("%Y-%m-%d %H:%M") if isinstance(r.last_run_at, datetime) else "—"
-        health = "[green]sana[/]" if r.healthy else f"[red]con problemas[/] ({r.reason or ''})"
-        table.add_row(r.source, when, r.status, str(r.seen), str(r.new), str(r.changed), str(r.dropped),
-                      str(r.errors), health)
-    console.print(table)
 
 
 # ------------------------------------------------------------------ match

@@ -18,7 +18,7 @@ from convoca.cycle import RankedRow, ranked_matches, sync_configs
 from convoca.errors import ConfigIssue
 from convoca.settings import Settings
 from crawlers.replay import RECORDINGS_DIR, ReplayServer, discover_recordings
-from crawlers.service import CrawlResult, available_sources, crawl_sources
+from crawlers.service import CrawlResult, available_sources, crawl_sources, opportunity_counts
 from matcher.service import MatchSummary, run_matching
 from models.db import session_factory, session_scope
 from models.migrate import upgrade
@@ -27,6 +27,7 @@ from notifier.service import Delivery, deliver
 from web.accounts import create_demo_accounts
 
 DEMO_DIR = Path(".convoca-demo")
+DEMO_DOWNLOAD_DELAY = 0.1
 
 
 @dataclass
@@ -40,6 +41,8 @@ class DemoReport:
     ranked: list[RankedRow] = field(default_factory=list)
     web_accounts: list[tuple[str, str]] = field(default_factory=list)  # (username, municipality slug)
     web_password: str = ""
+    opportunities: int = 0
+    merged_links: int = 0
     seconds: float = 0.0
 
 
@@ -63,14 +66,21 @@ def run_demo(settings: Settings, *, workdir: Path = DEMO_DIR, say: Callable[[str
     say("2/5 Rastreando las fuentes grabadas con Scrapy…")
     recordings = discover_recordings(RECORDINGS_DIR)
     spider_args = {r.source: r.spider_args for r in recordings}
-    sources = [s for s in available_sources() if s in spider_args]
+    sources = [s.slug for s in available_sources(settings) if s.spider in spider_args]
     with ReplayServer(recordings) as server:
-        crawl_settings = settings.model_copy(update={"database_url": database_url, "replay_url": server.url})
+        # The replay server is local: no need for the one-second courtesy delay of real sites.
+        crawl_settings = settings.model_copy(update={"database_url": database_url, "replay_url": server.url,
+                                                     "download_delay": DEMO_DOWNLOAD_DELAY})
         report.crawls = crawl_sources(
-            crawl_settings, session_factory(database_url), sources, spider_args=spider_args,
+            crawl_settings, session_factory(database_url), sources, spider_args=spider_args, parallel=2,
             on_done=lambda r: say(f"    {r.source}: {r.run.get('seen', 0)} vistas, {r.run.get('new', 0)} nuevas, "
+                                  f"{r.run.get('merged', 0)} fusionadas con otra fuente, "
                                   f"{r.run.get('dropped', 0)} descartadas ({r.seconds:.1f} s)"),
         )
+    with session_scope(database_url) as session:
+        report.opportunities, report.merged_links = opportunity_counts(session)
+    say(f"    {report.opportunities} convocatorias distintas; {report.merged_links} publicaciones "
+        "fusionadas con la misma convocatoria de otra fuente")
 
     say("3/5 Calculando coincidencias con el modelo de embeddings…")
     with session_scope(database_url) as session:

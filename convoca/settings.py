@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     user_agent: str = "ConvocaBot/0.1 (+https://github.com/amva/convoca)"
     contact_email: str = "cooperacion@amva.example.gov.co"
     download_delay: float = Field(1.0, description="seconds between requests to one domain")
+    retry_backoff: float = Field(2.0, description="seconds before the first retry of a failed request; doubles each time")
     http_cache: bool = Field(False, description="Scrapy HTTP cache, for development")
     replay_url: str | None = Field(None, description="serve every request from this recorded-response server")
 

@@ -73,6 +73,10 @@ class Opportunity(BaseModel):
     cofinancing_required: float | None = None
     topics: list[str] = Field(default_factory=list)
     raw: dict[str, Any] = Field(default_factory=dict)
+    # Set by the dedupe stage: the stored opportunity this call duplicates ("url" or "near").
+    # Not part of the call's content: excluded from dumps and from the content hash.
+    duplicate_of: int | None = Field(default=None, exclude=True)
+    duplicate_how: str | None = Field(default=None, exclude=True)
 
     @field_validator("opens_at", "deadline")
     @classmethod

@@ -9,6 +9,10 @@ from scrapy.logformatter import LogFormatter, LogFormatterResult
 
 
 class ConvocaLogFormatter(LogFormatter):
+    def scraped(self, item: Any, response: Any, spider: Any = None) -> LogFormatterResult:
+        ident = getattr(item, "source_id", None) or type(item).__name__
+        return {"level": logging.DEBUG, "msg": "item kept: %(ident)s", "args": {"ident": ident}}
+
     def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any = None) -> LogFormatterResult:
         ident = getattr(item, "source_id", None) or getattr(item, "url", None) or type(item).__name__
         reason = str(exception).split(":", 1)[0]

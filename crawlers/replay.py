@@ -137,13 +137,16 @@ class ReplayServer:
         scheme, host = parts[0], parts[1]
         path = "/" + (parts[2] if len(parts) > 2 else "")
         query = dict(parse_qsl(target.query, keep_blank_values=True))
-        for recording in self.recordings:
-            for rec in recording.responses:
-                if rec.matches(handler.command, scheme, host, path, query, body):
-                    payload = rec.file.read_bytes() if rec.file else b""
-                    self.hits.append((handler.command, f"{scheme}://{host}{path}", rec.status))
-                    self._send(handler, rec.status, rec.content_type, payload, rec.headers)
-                    return
+        candidates = [rec for recording in self.recordings for rec in recording.responses
+                      if rec.matches(handler.command, scheme, host, path, query, body)]
+        if candidates:
+            # The most specific recording wins: `?paged=2` is not page 1 just because page 1's
+            # entry names no query parameter.
+            rec = max(candidates, key=lambda r: (r.query == query, len(r.query), len(r.body_contains)))
+            payload = rec.file.read_bytes() if rec.file else b""
+            self.hits.append((handler.command, f"{scheme}://{host}{path}", rec.status))
+            self._send(handler, rec.status, rec.content_type, payload, rec.headers)
+            return
         if path != "/robots.txt":
             log.warning("replay_miss", method=handler.command, url=f"{scheme}://{host}{path}", query=query)
         self.hits.append((handler.command, f"{scheme}://{host}{path}", 404))

@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table on `Base.metadata`."""
 
 from models.base import Base
+from models.dedup import DedupKey
 from models.digest import DigestEdition, DigestEntry, DigestLedger
 from models.embedding import EmbeddingCache
 from models.feedback import Feedback
@@ -13,6 +14,7 @@ from models.user import User
 
 __all__ = [
     "Base",
+    "DedupKey",
     "DigestEdition",
     "DigestEntry",
     "DigestLedger",

@@ -38,6 +38,25 @@ def session_factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(url), expire_on_commit=False)
 
 
+@lru_cache(maxsize=8)
+def _writer_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    # IMMEDIATE takes SQLite's write lock when the transaction starts. A deferred transaction
+    # that reads first and writes later fails at once ("database is locked", no busy wait)
+    # when another process wrote in between; that is the crawl pattern, so crawls use this.
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
+def writer_session_factory(url: str) -> sessionmaker[Session]:
+    """Sessions for processes that write while others write too (crawls): on SQLite every
+    transaction takes the write lock at its start and waits for it; elsewhere the usual ones."""
+    if not url.startswith("sqlite"):
+        return session_factory(url)
+    return sessionmaker(bind=_writer_engine(url), expire_on_commit=False)
+
+
 @contextmanager
 def session_scope(url: str) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""

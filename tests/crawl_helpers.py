@@ -16,7 +16,7 @@ def run_spider(source: str, recordings: list[Path], database_url: str, *, args: 
     spider_args = {**{k: v for r in recs if r.source == source for k, v in r.spider_args.items()}, **(args or {})}
     with ReplayServer(recs) as server:
         child_env = {**os.environ, "CONVOCA_DATABASE_URL": database_url, "CONVOCA_REPLAY_URL": server.url,
-                     "CONVOCA_DOWNLOAD_DELAY": "0", **(env or {})}
+                     "CONVOCA_DOWNLOAD_DELAY": "0", "CONVOCA_RETRY_BACKOFF": "0.05", **(env or {})}
         return subprocess.run([sys.executable, "-m", "crawlers.run", source, *[f"{k}={v}" for k, v in spider_args.items()]],
                               env=child_env, capture_output=True, text=True, timeout=timeout)
 

@@ -21,6 +21,11 @@ def test_demo_cycle_end_to_end(tmp_path: Path):
 
     assert report.config_issues == []
     assert [c.exit_code for c in report.crawls] == [0] * len(report.crawls)
+    crawled = {c.source for c in report.crawls}
+    assert {"eu_sedia", "grants_gov", "worldbank", "secop", "fundsforngos", "aci_medellin", "minciencias",
+            "apccolombia", "undp", "idb_lab", "gobernacion_antioquia"} <= crawled
+    assert all(c.run.get("healthy") for c in report.crawls)
+    assert report.merged_links >= 4  # the same calls published by two sources are one opportunity each
     assert report.matching is not None and report.matching.above_threshold > 0
     assert set(report.matching.by_municipality) >= {"medellin", "amva", "envigado"}
     assert len(report.ranked) > 0 and report.ranked == sorted(

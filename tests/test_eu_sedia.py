@@ -77,7 +77,7 @@ def test_malformed_page_is_skipped_and_the_rest_goes_on(sqlite_url, tmp_path: Pa
     ], {"page_size": "10"})
     proc = run_spider("eu_sedia", [folder], sqlite_url)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "is not valid JSON" in proc.stderr
+    assert "invalid_json" in proc.stderr
     with session_factory(sqlite_url)() as s:
         ids = set(s.scalars(select(Opportunity.source_id)))
         run = s.scalars(select(SourceRun)).one()

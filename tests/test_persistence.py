@@ -37,16 +37,28 @@ def test_new_then_unchanged_writes_no_version(session):
     assert row.deadline.tzinfo is not None
 
 
-def test_changed_deadline_writes_exactly_one_version_per_field(session):
+def test_changed_deadline_writes_exactly_one_version(session):
     upsert_opportunity(session, call(), now=NOW)
     later = NOW + timedelta(days=120)
     result = upsert_opportunity(session, call(deadline=later, deadlines=[later]), now=NOW + timedelta(days=1))
     session.commit()
     assert result.outcome == "changed"
-    assert sorted(result.changed_fields) == ["deadline", "deadlines"]
+    assert result.changed_fields == ["deadline"]
     rows = versions(session)
-    assert [v.field for v in rows] == ["deadline", "deadlines"]
+    assert [v.field for v in rows] == ["deadline"]
     assert rows[0].old_value.startswith("2027-02-21") and rows[0].new_value.startswith("2027-03-23")
+    row = session.scalars(select(Opportunity)).one()
+    assert [d[:10] for d in row.deadlines] == ["2027-03-23"]  # the list followed the change
+    assert row.last_changed_at == NOW + timedelta(days=1)
+
+
+def test_added_stage_with_the_same_next_deadline_is_one_deadlines_version(session):
+    upsert_opportunity(session, call(), now=NOW)
+    first, second = NOW + timedelta(days=90), NOW + timedelta(days=200)
+    result = upsert_opportunity(session, call(deadline=first, deadlines=[first, second]), now=NOW)
+    session.commit()
+    assert result.changed_fields == ["deadlines"]
+    assert [v.field for v in versions(session)] == ["deadlines"]
 
 
 def test_stub_row_never_erases_known_values(session):

@@ -71,8 +71,12 @@ _DEADLINE_CUE = re.compile(
 _DATE_SPAN = re.compile(
     r"(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
+    r"|\d{1,2}-[A-Za-z]{3,9}-\d{4}"
     r"|(?:\w+,?\s+)?\d{1,2}(?:st|nd|rd|th|º|°)?\s+(?:de\s+)?[A-Za-zéíáóúñç]{3,12}\.?,?\s+(?:de\s+|del\s+)?\d{4}"
-    r"|[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})",
+    r"|[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})"
+    # An optional time of day and zone: "17:00 CET", "11:59 p.m. (GMT-5)", "4:00 pm".
+    r"(?:,?\s+(?:at\s+|a las\s+)?\d{1,2}:\d{2}(?:\s*[ap]\.?\s?m\.?)?"
+    r"(?:\s*\(?(?:[A-Z]{2,5}(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2})\)?)?)?",
     re.IGNORECASE,
 )
 
@@ -88,6 +92,10 @@ def find_deadlines(text: str | None, *, default_tz: str = DEFAULT_TZ, window: in
         if match is None:
             continue
         parsed = parse_datetime(match.group(0), default_tz=default_tz, languages=("es", "en", "fr", "pt"))
+        if parsed is None and " " in match.group(0):
+            # The optional leading word was an article ("el 15 de abril"), not a weekday.
+            parsed = parse_datetime(match.group(0).split(" ", 1)[1], default_tz=default_tz,
+                                    languages=("es", "en", "fr", "pt"))
         if parsed is not None and parsed not in found:
             found.append(parsed)
     return sorted(found)

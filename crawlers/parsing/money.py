@@ -1,9 +1,16 @@
-"""Amounts and currencies as sources write them: 'EUR 2 000 000', '$749.982.430.291', 'USD 1.5 million'."""
+"""Amounts and currencies as sources write them: 'EUR 2 000 000', '$749.982.430.291', 'USD 1.5 million'.
+
+`parse_amounts` finds every amount in free text, with multipliers ("1.5 million", "200 millones
+de pesos"); a single field value that it cannot read goes to price-parser, which knows many
+more symbol and separator conventions.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from price_parser import Price
 
 _SYMBOLS = {"€": "EUR", "us$": "USD", "usd": "USD", "eur": "EUR", "cop": "COP", "£": "GBP", "gbp": "GBP",
             "¥": "JPY", "jpy": "JPY", "krw": "KRW", "₩": "KRW", "chf": "CHF", "cad": "CAD", "sek": "SEK",
@@ -50,8 +57,14 @@ def _to_number(raw: str) -> float | None:
         return None
 
 
-def parse_amounts(text: str | None, default_currency: str | None = None) -> list[Money]:
-    """Every amount in `text` that carries a currency (or the default), in order."""
+def parse_amounts(text: str | None, default_currency: str | None = None, *,
+                  require_marker: bool = False) -> list[Money]:
+    """Every amount in `text` that carries a currency (or the default), in order.
+
+    With `require_marker`, a bare number never counts, whatever the default: in running
+    text "hasta el 18 de marzo de 2027" holds no amount. The default then only decides what
+    a bare "$" means (pesos on a Colombian site, dollars elsewhere).
+    """
     if not text:
         return []
     out: list[Money] = []
@@ -60,7 +73,7 @@ def parse_amounts(text: str | None, default_currency: str | None = None) -> list
         currency = _SYMBOLS.get(cur_raw) or (cur_raw.upper() if len(cur_raw) == 3 and cur_raw.isalpha() else None)
         if cur_raw == "$":
             currency = default_currency or "USD"
-        if currency is None and default_currency is None:
+        if currency is None and (default_currency is None or require_marker):
             continue
         value = _to_number(m.group("num"))
         if value is None:
@@ -72,13 +85,46 @@ def parse_amounts(text: str | None, default_currency: str | None = None) -> list
     return out
 
 
+def currency_code(symbol: str | None) -> str | None:
+    """ISO 4217 code for a symbol or name as written ('US$', '€', 'euros', 'usd')."""
+    if not symbol:
+        return None
+    raw = symbol.strip().lower()
+    if raw in _SYMBOLS:
+        return _SYMBOLS[raw]
+    return raw.upper() if len(raw) == 3 and raw.isalpha() else None
+
+
 def parse_amount(value: float | str | None, default_currency: str | None = None) -> Money | None:
-    if value is None:
+    """One amount from a field that holds one ('USD 50,000', '$749.982.430.291', 120000)."""
+    if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         return Money(float(value), default_currency)
-    found = parse_amounts(str(value), default_currency)
+    text = str(value).strip()
+    found = parse_amounts(text, default_currency)
     if found:
         return found[0]
-    number = _to_number(str(value).strip())
-    return Money(number, default_currency) if number is not None else None
+    price = Price.fromstring(text, currency_hint=default_currency)
+    if price.amount is not None:
+        currency = currency_code(price.currency)
+        if price.currency == "$":
+            currency = default_currency or "USD"
+        return Money(float(price.amount), currency or default_currency)
+    return None
+
+
+# Phrases that introduce an amount in running text ("Funding Information: …", "Monto: hasta …");
+# a dot followed by a digit is a thousands separator, not the end of the sentence.
+_AMOUNT_CUE = re.compile(
+    r"(funding (?:amount|information)|grant (?:size|amount)|amount|award(?:s)? (?:of|up to)|up to|maximum of|budget|"
+    r"range (?:from|between)|ranging from|between|prize|"
+    r"monto|importe|cuant[ií]a|hasta|valor|financiaci[oó]n de|recursos? (?:de|por))(?:[^.\n]|\.(?=\d)){0,120}", re.I)
+
+
+def amount_sentences(text: str | None) -> str | None:
+    """The phrases of a text that state an amount, joined for `parse_amounts`; None if none."""
+    if not text:
+        return None
+    found = [m.group(0) for m in _AMOUNT_CUE.finditer(text)]
+    return " | ".join(found) or None

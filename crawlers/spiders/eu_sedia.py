@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from datetime import datetime
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawlers.items import CallItem
+from crawlers.platforms.base import ConvocaSpider
 
 API_URL = "https://api.tech.ec.europa.eu/search-api/prod/rest/search"
 PORTAL_TOPIC_URL = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/topic-details/{}"
@@ -71,8 +73,7 @@ def as_list(meta: dict[str, Any], key: str) -> list[str]:
                 out.extend(str(x) for x in decoded)
                 continue
         out.append(text)
-    seen: set[str] = set()
-    return [x for x in out if not (x in seen or seen.add(x))]
+    return list(dict.fromkeys(out))  # first occurrence kept, order kept
 
 
 _CONTRIB = re.compile(
@@ -112,10 +113,9 @@ def budget_for(identifier: str, raw: str | None) -> tuple[float | None, float | 
     return (min(lows) if lows else None), (max(highs) if highs else None), truncated
 
 
-class EuSediaSpider(scrapy.Spider):
+class EuSediaSpider(ConvocaSpider):
     name = "eu_sedia"
     source_name = "EU Funding & Tenders Portal"
-    custom_settings = {"DOWNLOAD_DELAY": 1.0}
 
     def __init__(self, page_size: str | int = 100, max_pages: str | int = 50, **kwargs: Any):
         super().__init__(**kwargs)
@@ -137,7 +137,7 @@ class EuSediaSpider(scrapy.Spider):
         return scrapy.Request(
             url, method="POST", body=multipart_body(self.query_parts()),
             headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Accept": "application/json"},
-            callback=self.parse, cb_kwargs={"page": page}, dont_filter=True,
+            callback=self.parse, cb_kwargs={"page": page}, errback=self.on_error, dont_filter=True,
         )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -147,13 +147,10 @@ class EuSediaSpider(scrapy.Spider):
         try:
             data = json.loads(response.text)
         except json.JSONDecodeError as exc:
-            self.crawler.stats.inc_value("convoca/bad_page")
-            self.logger.error("eu_sedia page %s is not valid JSON (%s); skipped", page, exc.msg)
-            data = None
+            self.bad_page(response, "invalid_json", page=page, error=exc.msg)
+            return
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-            if data is not None:
-                self.crawler.stats.inc_value("convoca/bad_page")
-                self.logger.error("eu_sedia page %s has no results list; skipped", page)
+            self.bad_page(response, "no_results_list", page=page)
             return
         for result in data["results"]:
             item = self.parse_result(result)
@@ -170,15 +167,13 @@ class EuSediaSpider(scrapy.Spider):
         meta = result.get("metadata") or {}
         identifier = first(meta, "identifier") or first(meta, "reference") or result.get("reference")
         if not identifier:
-            self.crawler.stats.inc_value("convoca/dropped/missing_source_id")
-            self.crawler.stats.inc_value("convoca/dropped")
-            self.logger.warning("eu_sedia result without identifier or reference; skipped")
+            self.drop_record("missing_source_id", str(result.get("summary"))[:80])
             return None
         call_type = first(meta, "type")
         title = first(meta, "title") or result.get("summary") or ""
         min_amount, max_amount, truncated = budget_for(identifier, first(meta, "budgetOverview"))
         if truncated:
-            self.crawler.stats.inc_value("convoca/truncated/budgetOverview")
+            self.count("truncated/budgetOverview")
             self.logger.warning("eu_sedia %s: budgetOverview is cut short; amounts read from complete entries only", identifier)
         description = first(meta, "descriptionByte") or first(meta, "description")
         call_title = first(meta, "callTitle")
@@ -196,7 +191,7 @@ class EuSediaSpider(scrapy.Spider):
             language=first(meta, "language") or result.get("language"),
             status=STATUS_CODES.get(first(meta, "status") or ""),
             opens_at=first(meta, "startDate"),
-            deadlines=as_list(meta, "deadlineDate"),
+            deadlines=list[str | datetime](as_list(meta, "deadlineDate")),
             amount_min=min_amount,
             amount_max=max_amount,
             currency="EUR" if (min_amount or max_amount) else None,

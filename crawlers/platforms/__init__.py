@@ -1,0 +1,1 @@
+"""Shared base spiders: what several sources built on the same platform have in common."""
