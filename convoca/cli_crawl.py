@@ -24,6 +24,8 @@ def crawl(
     sources: Annotated[list[str] | None, typer.Argument(help="Fuentes a rastrear; por defecto todas las habilitadas.")] = None,
     replay: Annotated[bool, typer.Option(help="Usar las respuestas grabadas del proyecto (servidor local).")] = False,
     parallel: Annotated[int, typer.Option(min=1, max=8, help="Rastreos simultáneos (cada uno en su proceso).")] = 2,
+    scrapyd: Annotated[list[str] | None, typer.Option(
+        "--scrapyd", help="Repartir los rastreos entre estas instancias de Scrapyd (URL; se puede repetir).")] = None,
 ) -> None:
     """Rastrea fuentes, cada rastreo en su propio proceso, y guarda las convocatorias."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -34,6 +36,10 @@ def crawl(
     from models.db import session_factory, session_scope
 
     settings = Settings()
+    if scrapyd and replay:
+        err.print("--replay sirve las grabaciones en esta máquina; no se puede combinar con --scrapyd.")
+        raise typer.Exit(2)
+    scrapyd = scrapyd or ([] if replay else settings.scrapyd_hosts)
     with session_scope(settings.database_url) as session:
         sync_configs(session, settings)
     server = None
@@ -61,9 +67,15 @@ def crawl(
                     f"{run.get('dropped', 0)} descartadas ({result.seconds:.1f} s)"
                     f"{'' if result.exit_code == 0 else ' — FALLÓ'}", highlight=False)
 
-            crawl_sources(settings, session_factory(settings.database_url), sources or None, spider_args=spider_args,
-                          parallel=parallel, on_start=lambda s: progress.update(task, description=f"Rastreando {s}…"),
-                          on_done=done)
+            on_start = lambda s: progress.update(task, description=f"Rastreando {s}…")  # noqa: E731
+            if scrapyd:
+                from crawlers.scrapyd import crawl_on_scrapyd
+
+                crawl_on_scrapyd(settings, session_factory(settings.database_url), scrapyd, sources or None,
+                                 on_start=on_start, on_done=done)
+            else:
+                crawl_sources(settings, session_factory(settings.database_url), sources or None,
+                              spider_args=spider_args, parallel=parallel, on_start=on_start, on_done=done)
     except ConvocaError as exc:
         err.print(f"[bold red]Error:[/] {exc}", highlight=False)
         raise typer.Exit(1) from None

