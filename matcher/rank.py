@@ -1,0 +1,80 @@
+"""Score one batch of calls against a set of profiles: the step shared by `convoca match` and
+`convoca evaluate ranking`, so the evaluation measures exactly what users get."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from matcher.explain import build_explanation
+from matcher.lexical import KeywordEvidence, keyword_evidence
+from matcher.scoring import (
+    FEATURES,
+    OpportunityArrays,
+    OpportunitySpec,
+    ProfileSpec,
+    best_passages,
+    calibrate_semantic,
+    combine_matrix,
+    filter_matrix,
+    filter_outcomes,
+    passes_all,
+    sdg_alignment,
+    sdg_alignment_matrix,
+    urgency_matrix,
+    weight_matrix,
+)
+
+
+@dataclass
+class ScoredBatch:
+    filters: dict[str, np.ndarray]  # name -> (P, O) int8
+    passed: np.ndarray  # (P, O) bool
+    features: dict[str, np.ndarray]  # name -> (P, O) float32
+    keywords: KeywordEvidence
+    weights: np.ndarray  # (P, 4)
+    scores: np.ndarray  # (P, O) 0–100
+    best_similarity: np.ndarray  # (P, O) raw cosine of the best passage
+    best_passage: np.ndarray  # (P, O) global passage index
+
+    def feature_row(self, pi: int, oi: int) -> dict[str, float]:
+        return {name: round(float(self.features[name][pi, oi]), 4) for name in FEATURES}
+
+
+def score_batch(profiles: Sequence[ProfileSpec], opps: Sequence[OpportunitySpec], arrays: OpportunityArrays,
+                profile_vecs: np.ndarray, passage_vecs: np.ndarray, owner_starts: np.ndarray, backend: str,
+                weights: np.ndarray | None = None) -> ScoredBatch:
+    """Filters, features and scores for every (profile, call) pair of the batch."""
+    filters = filter_matrix(profiles, arrays)
+    passed = passes_all(filters)
+    best, arg = best_passages(profile_vecs, passage_vecs, owner_starts)
+    keywords = keyword_evidence([p.keywords for p in profiles], [p.exclude for p in profiles], [o.text for o in opps])
+    features = {
+        "semantic": calibrate_semantic(best, backend),
+        "sdg": sdg_alignment_matrix(profiles, arrays),
+        "keywords": keywords.score,
+        "urgency": urgency_matrix(profiles, arrays),
+    }
+    w = weight_matrix(profiles) if weights is None else weights
+    scores = combine_matrix(features, w, keywords.excluded, passed)
+    return ScoredBatch(filters, passed, features, keywords, w, scores, best, arg)
+
+
+def explain_pair(batch: ScoredBatch, pi: int, oi: int, profile: ProfileSpec, opp: OpportunitySpec,
+                 passages: Sequence[str], today: date, *, ranker: str = "configured") -> dict[str, Any]:
+    matched, excluded = batch.keywords.matched(pi, oi)
+    _, shared_targets, shared_goals = sdg_alignment(opp.sdg_scores, profile.sdg_targets)
+    weights = {name: float(batch.weights[pi, fi]) for fi, name in enumerate(FEATURES)}
+    return build_explanation(
+        filters=filter_outcomes(batch.filters, pi, oi, profile, opp, today),
+        features=batch.feature_row(pi, oi), weights=weights,
+        best_passage=passages[int(batch.best_passage[pi, oi])],
+        passage_similarity=float(batch.best_similarity[pi, oi]),
+        shared_targets=shared_targets, shared_goals=shared_goals,
+        matched_keywords=matched, excluded_keywords=excluded, score=float(batch.scores[pi, oi]),
+        opportunity_sdgs=opp.sdg_scores, ranker=ranker,
+    )
