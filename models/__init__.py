@@ -7,6 +7,7 @@ from models.feedback import Feedback
 from models.match import Match
 from models.municipality import Municipality, Profile
 from models.opportunity import Opportunity, OpportunityLink, OpportunityVersion, SdgTag
+from models.sdg import SdgText
 from models.source import Source, SourceRun
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "OpportunityVersion",
     "Profile",
     "SdgTag",
+    "SdgText",
     "Source",
     "SourceRun",
 ]
