@@ -89,7 +89,7 @@ _NEGATION = re.compile(
 _ONLY = re.compile(r"\b(only|solely|exclusively|solo|s[oó]lo|solamente|[uú]nicamente|exclusivamente|apenas|"
                    r"somente|seules?|uniquement|must be|deben ser|lead applicants? must)\b", re.I)
 _ELIGIBILITY_CUE = re.compile(
-    r"\b(eligible|elegibles?|eleg[ií]veis|[ée]ligibles?|may (?:apply|request|submit|enter|participate)|can apply|"
+    r"\b(eligible|elegibles?|eleg[ií]veis|[ée]ligibles?|(?:may|can|could) (?:apply|request|submit|enter|participate)|"
     r"apply (?:directly|together|alone)|are invited|invites?|invitan?|pueden (?:postular|presentar|participar|solicitar|aplicar)\w*|"
     r"podr[aá]n (?:postular|presentar|participar)\w*|podem (?:participar|solicitar|inscrever|candidatar)\w*|"
     r"peuvent (?:postuler|soumettre|participer|candidater|demander)\w*|open to|abiert[ao] a|dirigid[ao] a|"
@@ -189,7 +189,7 @@ def classify_countries(title: str, text: str | None, given: list[str] | None = N
 
 # Closing dates the generic deadline finder may miss: "closed on …", "a más tardar el …", "by …".
 _CLOSING_CUE = re.compile(
-    r"\b(?:by|before|no later than|(?:the )?deadline is|deadline:|due on|closed on|closes on|closing on|close on|closing date|submitted by|received by|"
+    r"\b(?:by|before|no later than|(?:the )?deadline is|deadline:|due(?: on| by)?|closed on|closes on|closing on|close on|closing date|submitted by|received by|"
     r"cierran? el|cerr[oó] el|a m[aá]s tardar el|antes del?|vence el|hasta el|fecha l[ií]mite(?: de \w+)? es el|"
     r"jusqu'au|avant le|au plus tard le|at[eé] (?:o dia )?|encerra(?:m)? em|prazo (?:final )?(?:é )?)\s*",
     re.I)
