@@ -193,7 +193,7 @@ class SdgTagger:
                  chunk_size: int = 4096):
         self.embedder = embedder
         self.catalogue = catalogue or load_catalogue()
-        self.params = params or TaggerParams()
+        self.params = params or self._backend_params()
         self.chunk_size = chunk_size
         self._calibration = calibration
         self._proto_vecs: np.ndarray | None = None
@@ -207,6 +207,13 @@ class SdgTagger:
     def model_id(self) -> str:
         official = "+official" if any(p.origin == "official" for p in self.catalogue.target_texts) else ""
         return f"{TAGGER_VERSION}{official}|{self.embedder.model_id}"
+
+    def _backend_params(self) -> TaggerParams:
+        """The two global parameters chosen for this backend (cross-validated on the benchmark's dev half)."""
+        entry = load_calibrations().get(self.embedder.model_id.split("|", 1)[0], {})
+        chosen = entry.get("params", {})
+        return TaggerParams(lexicon_weight=float(chosen.get("lexicon_weight", TaggerParams.lexicon_weight)),
+                            threshold=float(chosen.get("threshold", TaggerParams.threshold)))
 
     # -- lazy pieces
 
@@ -331,7 +338,9 @@ def write_calibration(tagger: SdgTagger, texts: Sequence[str], corpus: str, path
     """Measures a backend's per-goal similarity spread on unlabelled reference texts and stores it."""
     calibration = calibration_from(tagger.text_similarity(texts), corpus)
     data = load_calibrations(path)
-    data[tagger.embedder.model_id.split("|", 1)[0]] = {
+    key = tagger.embedder.model_id.split("|", 1)[0]
+    data[key] = {
+        **data.get(key, {}),  # keeps the backend's chosen params
         "mean": [round(float(x), 6) for x in calibration.mean],
         "std": [round(float(x), 6) for x in calibration.std],
         "texts": len(texts), "corpus": corpus, "catalogue": tagger.catalogue.digest,

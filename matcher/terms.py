@@ -20,15 +20,19 @@ from dataclasses import dataclass
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
-def fold(text: str) -> str:
-    """Lowercase without accents, so 'Movilidad eléctrica' meets 'movilidad electrica'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+_LIGATURES = str.maketrans({"\u2019": "'", "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
 
 
 def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():
+        return text
+    # NFKD then ASCII drops the accents in C; the few other characters that matter are mapped first.
+    return unicodedata.normalize("NFKD", text.translate(_LIGATURES)).encode("ascii", "ignore").decode("ascii")
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents, so 'Movilidad eléctrica' meets 'movilidad electrica'."""
+    return _strip_accents(text.lower())
 
 
 def tokens(text: str) -> list[str]:
@@ -46,16 +50,12 @@ class _Term:
     index: int
     words: tuple[str, ...]
     prefix: bool
-    acronym: bool
+    last_forms: frozenset[str]  # accepted spellings of the last word (a simple plural)
+    inner: frozenset[str]  # every word but the last: all must occur in the text
 
 
-def _plural_variants(word: str) -> tuple[str, ...]:
-    out = [word]
-    if word.endswith("es") and len(word) > 4:
-        out.append(word[:-2])
-    if word.endswith("s") and len(word) > 3:
-        out.append(word[:-1])
-    return tuple(out)
+def _forms(word: str) -> frozenset[str]:
+    return frozenset({word, word + "s", word + "es"})
 
 
 class TermMatcher:
@@ -63,11 +63,13 @@ class TermMatcher:
 
     def __init__(self, terms: Sequence[str]):
         self.terms = list(terms)
-        # key: first word -> terms that start with it (exact first word); prefix single words apart.
-        self._by_first: dict[tuple[bool, str], list[_Term]] = defaultdict(list)
-        self._prefix_single: dict[tuple[bool, str], list[int]] = defaultdict(list)
-        self._prefix_first: dict[tuple[bool, int], set[str]] = defaultdict(set)
-        lengths: set[int] = set()
+        # Per case mode (False: folded words, True: acronyms as written):
+        #   text word → the first word of the multi-word or exact terms it can start (plurals included);
+        #   first word → those terms; single-word prefixes indexed by their first three letters.
+        self._first_of: dict[bool, dict[str, set[str]]] = {False: defaultdict(set), True: defaultdict(set)}
+        self._by_first: dict[bool, dict[str, list[_Term]]] = {False: defaultdict(list), True: defaultdict(list)}
+        self._prefixes: dict[bool, dict[str, list[tuple[str, int]]]] = {False: defaultdict(list), True: defaultdict(list)}
+        self._short_prefixes: dict[bool, list[tuple[str, int]]] = {False: [], True: []}
         for i, raw in enumerate(self.terms):
             raw = raw.strip()
             if not raw:
@@ -78,64 +80,77 @@ class TermMatcher:
             words = tuple(_TOKEN.findall(_strip_accents(body) if acronym else fold(body)))
             if not words:
                 continue
-            term = _Term(i, words, prefix, acronym)
             if prefix and len(words) == 1:
-                self._prefix_single[(acronym, words[0])].append(i)
-                lengths.add(len(words[0]))
-            else:
-                self._by_first[(acronym, words[0])].append(term)
-        self._prefix_lengths = sorted(lengths)
+                if len(words[0]) >= 3:
+                    self._prefixes[acronym][words[0][:3]].append((words[0], i))
+                else:
+                    self._short_prefixes[acronym].append((words[0], i))
+                continue
+            term = _Term(i, words, prefix, _forms(words[-1]), frozenset(words[:-1]))
+            self._by_first[acronym][words[0]].append(term)
+            # A single-word term's only word may carry a plural; a phrase's first word is exact.
+            spellings = _forms(words[0]) if len(words) == 1 else {words[0]}
+            for spelling in spellings:
+                self._first_of[acronym][spelling].add(words[0])
+        self._acronyms = any(self._by_first[True]) or any(self._prefixes[True]) or bool(self._short_prefixes[True])
 
     def find(self, text: str) -> set[int]:
         if not text:
             return set()
         plain = _strip_accents(text)
-        cased = _TOKEN.findall(plain)
-        lower = [t.lower() for t in cased]
         found: set[int] = set()
-        for seq, acronym in ((lower, False), (cased, True)):
+        passes: list[tuple[list[str], bool]] = [(_TOKEN.findall(plain.lower()), False)]
+        if self._acronyms:
+            passes.append((_TOKEN.findall(plain), True))
+        for seq, acronym in passes:
             distinct = set(seq)
-            for word in distinct:
-                for n in self._prefix_lengths:
-                    if n > len(word):
-                        break
-                    hit = self._prefix_single.get((acronym, word[:n]))
-                    if hit:
-                        found.update(hit)
-            # A text word may be a plural of a term's first (or only) word.
-            candidates: dict[str, list[str]] = defaultdict(list)  # term first word -> text words
-            for word in distinct:
-                for variant in _plural_variants(word):
-                    if (acronym, variant) in self._by_first:
-                        candidates[variant].append(word)
-            if not candidates:
+            if acronym:
+                distinct = {w for w in distinct if not w.islower()}
+            prefixes, short, first_of = self._prefixes[acronym], self._short_prefixes[acronym], self._first_of[acronym]
+            starts_of: dict[str, list[str]] = {}
+            if prefixes:
+                for word in distinct:
+                    for stem, index in prefixes.get(word[:3], ()):
+                        if word.startswith(stem):
+                            found.add(index)
+            for stem, index in short:
+                found.update(index for word in distinct if word.startswith(stem))
+            for word in distinct & first_of.keys():  # set intersection runs in C
+                for first in first_of[word]:
+                    starts_of.setdefault(first, []).append(word)
+            if not starts_of:
                 continue
-            wanted = {w for words in candidates.values() for w in words}
-            positions: dict[str, list[int]] = defaultdict(list)
-            for pos, w in enumerate(seq):
-                if w in wanted:
-                    positions[w].append(pos)
-            for first, words in candidates.items():
-                starts = [p for w in words for p in positions[w]]
-                for term in self._by_first[(acronym, first)]:
-                    if term.index not in found and self._matches_at(seq, starts, term):
+            positions: dict[str, list[int]] | None = None
+            for first, words in starts_of.items():
+                for term in self._by_first[acronym][first]:
+                    if term.index in found:
+                        continue
+                    if len(term.words) == 1:
+                        if any(w in term.last_forms for w in words):
+                            found.add(term.index)
+                        continue
+                    if not term.inner <= distinct or (not term.prefix and term.last_forms.isdisjoint(distinct)):
+                        continue
+                    if positions is None:
+                        wanted = {w for ws in starts_of.values() for w in ws}
+                        positions = defaultdict(list)
+                        for pos, w in enumerate(seq):
+                            if w in wanted:
+                                positions[w].append(pos)
+                    if self._phrase_at(seq, [p for w in words for p in positions[w]], term):
                         found.add(term.index)
         return found
 
     @staticmethod
-    def _matches_at(seq: list[str], starts: Iterable[int], term: _Term) -> bool:
+    def _phrase_at(seq: list[str], starts: Iterable[int], term: _Term) -> bool:
         k = len(term.words)
         for pos in starts:
-            if pos + k > len(seq):
+            if pos + k > len(seq) or seq[pos] != term.words[0]:
                 continue
-            if any(seq[pos + j] != term.words[j] for j in range(k - 1)):
+            if any(seq[pos + j] != term.words[j] for j in range(1, k - 1)):
                 continue
             last = seq[pos + k - 1]
-            want = term.words[-1]
-            if term.prefix:
-                if last.startswith(want):
-                    return True
-            elif want in _plural_variants(last) or last == want:
+            if (last.startswith(term.words[-1]) if term.prefix else last in term.last_forms):
                 return True
         return False
 
