@@ -206,6 +206,7 @@ class CachedEmbedder:
         self.hits = 0
         self.misses = 0
         self.encode_seconds = 0.0
+        self.last_missed: set[str] = set()  # hashes the last call had to encode
 
     @property
     def model_id(self) -> str:
@@ -227,6 +228,7 @@ class CachedEmbedder:
         unique = list(dict.fromkeys(hashes))
         found = self._lookup(cache_id, unique)
         missing = [h for h in unique if h not in found]
+        self.last_missed = set(missing)
         self.hits += len(unique) - len(missing)
         self.misses += len(missing)
         if missing:

@@ -205,8 +205,12 @@ class SdgTagger:
 
     @property
     def model_id(self) -> str:
-        official = "+official" if any(p.origin == "official" for p in self.catalogue.target_texts) else ""
-        return f"{TAGGER_VERSION}{official}|{self.embedder.model_id}"
+        """Names everything tags depend on, so stored tags are reused only when nothing changed."""
+        entry = load_calibrations().get(self.embedder.model_id.split("|", 1)[0], {})
+        payload = json.dumps([self.catalogue.digest, [(p.target, p.language, p.text) for p in self.catalogue.target_texts],
+                              self.params.__dict__, entry.get("mean"), entry.get("std")], sort_keys=True, default=str)
+        digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:10]
+        return f"{TAGGER_VERSION}:{digest}|{self.embedder.model_id}"
 
     def _backend_params(self) -> TaggerParams:
         """The two global parameters chosen for this backend (cross-validated on the benchmark's dev half)."""

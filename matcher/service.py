@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from convoca.settings import Settings
 from crawlers.fx import FxRates, load_rates
-from matcher.embedding import CachedEmbedder, make_embedder
+from matcher.embedding import CachedEmbedder, make_embedder, text_hash
 from matcher.feedback import weights_for
 from matcher.rank import explain_pair, score_batch
 from matcher.scoring import DEFAULT_WEIGHTS, FEATURES, OpportunitySpec, ProfileSpec, opportunity_arrays
@@ -129,25 +129,57 @@ def make_tagger(session: Session, embedder: CachedEmbedder) -> SdgTagger:
     return SdgTagger(embedder, catalogue=load_catalogue(official_prototypes(session)))
 
 
-def _store_tags(session: Session, batch_ids: Sequence[int], tags: Sequence[dict[str, float]], model_id: str) -> None:
-    current: dict[int, set[tuple[str, float, str]]] = defaultdict(set)
-    for oid, code, score, mid in session.execute(
+def _current_tags(session: Session, ids: Sequence[int]) -> dict[int, tuple[set[str], dict[str, float]]]:
+    current: dict[int, tuple[set[str], dict[str, float]]] = {}
+    for oid, code, score, model_id in session.execute(
             select(SdgTag.opportunity_id, SdgTag.code, SdgTag.score, SdgTag.model_id)
-            .where(SdgTag.opportunity_id.in_(list(batch_ids)))):
-        current[oid].add((code, round(score, 4), mid))
-    changed: list[int] = []
-    rows: list[dict[str, Any]] = []
-    for oid, scores in zip(batch_ids, tags):
-        wanted = {(code, round(score, 4), model_id) for code, score in scores.items()}
-        if current.get(oid, set()) == wanted:
-            continue
-        changed.append(oid)
-        rows.extend({"opportunity_id": oid, "code": code, "level": "target" if "." in code else "goal",
-                     "score": score, "model_id": model_id} for code, score in scores.items())
-    if changed:
-        session.execute(delete(SdgTag).where(SdgTag.opportunity_id.in_(changed)))
+            .where(SdgTag.opportunity_id.in_(list(ids)))):
+        models, scores = current.setdefault(oid, (set(), {}))
+        models.add(model_id)
+        scores[code] = score
+    return current
+
+
+def tag_batch(session: Session, tagger: SdgTagger, ids: Sequence[int], docs: Sequence[list[str]],
+              doc_vecs: np.ndarray, unchanged: Sequence[bool]) -> list[dict[str, float]]:
+    """SDG scores per call. A call whose passages were all in the cache keeps its stored tags when the
+    same tagger made them; the others are tagged now and their rows replaced."""
+    current = _current_tags(session, ids)
+    model_id = tagger.model_id
+    out: list[dict[str, float] | None] = []
+    todo: list[int] = []
+    for i, oid in enumerate(ids):
+        stored = current.get(oid)
+        if unchanged[i] and stored is not None and stored[0] == {model_id}:
+            out.append(stored[1])
+        else:
+            out.append(None)
+            todo.append(i)
+    if todo:
+        fresh = tagger.tag_documents(doc_vecs[todo], [docs[i] for i in todo])
+        replaced = [ids[i] for i in todo]
+        rows: list[dict[str, Any]] = []
+        for i, tags in zip(todo, fresh):
+            scores = tags.as_scores()
+            out[i] = scores
+            rows.extend({"opportunity_id": ids[i], "code": code, "level": "target" if "." in code else "goal",
+                         "score": score, "model_id": model_id} for code, score in scores.items())
+        session.execute(delete(SdgTag).where(SdgTag.opportunity_id.in_(replaced)))
         if rows:
             session.execute(insert(SdgTag), rows)
+    return [o or {} for o in out]
+
+
+def _write(session: Session, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]) -> None:
+    if inserts:
+        session.execute(insert(Match), inserts)
+    if updates:
+        # Bulk UPDATE by primary key; rows with the same set of columns go in one executemany.
+        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for values in updates:
+            by_keys[tuple(sorted(values))].append(values)
+        for group in by_keys.values():
+            session.execute(update(Match), group)
 
 
 @dataclass
@@ -206,8 +238,6 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
     metropolitan = np.asarray([m.is_metropolitan for m, _ in pairs])
     muni_of_profile = [m.slug for m, _ in pairs]
     now = datetime.now(UTC)
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
     above_by_opp: dict[int, set[str]] = defaultdict(set)
 
     for start in range(0, len(ids), batch_size):
@@ -223,9 +253,9 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
             texts.extend(doc)
         owner_starts = np.asarray(starts, dtype=np.int64)
         passage_vecs = embedder.encode(texts)
-
-        tags = [t.as_scores() for t in tagger.tag_documents(doc_vectors(passage_vecs, owner_starts), docs)]
-        _store_tags(session, [r.id for r in rows], tags, tagger.model_id)
+        missed = embedder.last_missed
+        unchanged = [not any(text_hash(p) in missed for p in doc) for doc in docs] if missed else [True] * len(docs)
+        tags = tag_batch(session, tagger, [r.id for r in rows], docs, doc_vectors(passage_vecs, owner_starts), unchanged)
         specs = [opportunity_spec(r, rates, today, t) for r, t in zip(rows, tags)]
         arrays = opportunity_arrays(specs, today)
         batch = score_batch(profiles, specs, arrays, profile_vecs, passage_vecs, owner_starts, backend)
@@ -241,6 +271,8 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
             slug = muni_of_profile[pi]
             summary.by_municipality[slug] = summary.by_municipality.get(slug, 0) + int(above[pi].sum())
 
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         # Existing rows of this batch that no longer qualify keep their feedback, flagged down.
         batch_keys = {int(k): oi for oi, k in enumerate(arrays.keys)}
         for pi, (m, p) in enumerate(pairs):
@@ -269,36 +301,26 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
                     continue
                 updates.append({"id": old.id, "score": float(scores[pi, oi]), "passed_filters": bool(batch.passed[pi, oi]),
                                  "above_threshold": False, "computed_at": now})
+        # Written per batch, so memory stays flat however many calls there are.
+        _write(session, inserts, updates)
+        summary.inserted += len(inserts)
+        summary.updated += len(updates)
         step("match", min(start + batch_size, len(ids)), len(ids))
-        del passage_vecs, batch
+        del passage_vecs, batch, inserts, updates
 
     summary.embedded, summary.cache_hits, summary.encode_seconds = embedder.misses, embedder.hits, embedder.encode_seconds
 
-    # Joint calls: fitting three or more municipalities, flagged for AMVA (rows above threshold).
+    # Joint calls: above threshold for three or more municipalities (AMVA aside), flagged on every such row.
     joint = {oid for oid, slugs in above_by_opp.items() if len(slugs) >= JOINT_CALL_MIN_MUNICIPALITIES}
     summary.joint_calls = len(joint)
-    for row in inserts:
-        row["joint_call"] = row["above_threshold"] and row["opportunity_id"] in joint
-    updated_ids = {u["id"]: u for u in updates}
-    for (pid, oid), old in existing.items():
-        change = updated_ids.get(old.id)
-        is_above = change["above_threshold"] if change is not None else old.above
-        flag = bool(is_above and oid in joint)
-        if flag != old.joint:
-            if change is not None:
-                change["joint_call"] = flag
-            else:
-                updated_ids[old.id] = {"id": old.id, "joint_call": flag}
-    if inserts:
-        session.execute(insert(Match), inserts)
-    if updated_ids:
-        # Bulk UPDATE by primary key: rows with the same keys go in one executemany.
-        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for values in updated_ids.values():
-            by_keys[tuple(sorted(values))].append(values)
-        for group in by_keys.values():
-            session.execute(update(Match), group)
-    summary.inserted, summary.updated = len(inserts), len(updated_ids)
+    flips = [{"id": mid, "joint_call": not flag}
+             for mid, oid, above, flag in session.execute(
+                 select(Match.id, Match.opportunity_id, Match.above_threshold, Match.joint_call)
+                 .where(Match.profile_id.in_([p.id for _, p in pairs]))
+                 .where(or_(Match.joint_call.is_(True), Match.above_threshold.is_(True))))
+             if bool(above and oid in joint) != bool(flag)]
+    if flips:
+        session.execute(update(Match), flips)
     for m in municipalities:
         summary.by_municipality.setdefault(m.slug, 0)
     session.flush()
