@@ -54,7 +54,7 @@ def calls(n: int, *, seed: int = 0, start: int = 0) -> list[SyntheticCall]:
         region = REGIONS[rng.randrange(len(REGIONS))]
         instrument = INSTRUMENTS[rng.randrange(len(INSTRUMENTS))].format(n=rng.randint(2, 900), m=rng.randint(3, 36))
         applicants = APPLICANTS[rng.randrange(len(APPLICANTS))]
-        deadline = today + timedelta(days=rng.randint(-30, 240))
+        deadline = today + timedelta(days=rng.randint(1, 240))  # open: every call is a candidate
         title = f"Call {i}: {theme.capitalize()} ({label}) {region}"
         description = (
             f"Programme {i} supports projects on {theme} {region}. {instrument} {applicants} "
