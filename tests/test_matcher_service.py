@@ -111,6 +111,7 @@ def test_matches_are_filtered_scored_explained_and_joint(matching):
     assert all(r.joint_call for r in rows)  # three municipalities (AMVA does not count) → flagged for AMVA
     e = rows[0].explanation
     assert e["best_passage"] and "bike lanes" in " ".join(e["matched_keywords"]).lower()
+    assert e["best_passages"][0]["text"] == e["best_passage"] and len(e["best_passages"]) == 2
     assert {f["name"]: f["status"] for f in e["filters"]}["cooperation_type"] == "passed"
     assert sum(v["points"] for v in e["breakdown"].values()) == pytest.approx(rows[0].score, abs=0.1)
     assert "11" in e["opportunity_sdg_goals"]
