@@ -96,13 +96,13 @@ def rerun(n: int, folder: Path) -> dict[str, float]:
 
 def scoring(n: int = 10_000, profiles: int = 60) -> dict[str, float]:
     """Filters, features and combination for n calls × profiles, embeddings given (cached)."""
+    from config.loader import load_municipalities
+    from convoca.settings import Settings
     from matcher.embedding import make_embedder
     from matcher.rank import score_batch
     from matcher.scoring import OpportunitySpec, ProfileSpec, opportunity_arrays
     from matcher.sdg import SdgTagger, doc_vectors
     from matcher.text import passages
-    from config.loader import load_municipalities
-    from convoca.settings import Settings
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     loaded, _ = load_municipalities(settings.municipalities_dir)

@@ -77,7 +77,8 @@ def evaluate_sdg(
 ) -> None:
     """Etiquetado de ODS: cifras por ODS y, en la última línea, un JSON con accuracy, precision, recall, f1 y n."""
     from matcher.embedding import make_embedder
-    from matcher.evaluate_sdg import evaluate_sdg as run, read_rows
+    from matcher.evaluate_sdg import evaluate_sdg as run
+    from matcher.evaluate_sdg import read_rows
     from matcher.sdg import SdgTagger
 
     _need_file(file)
@@ -108,7 +109,8 @@ def evaluate_ranking(
 ) -> None:
     """Ordenamiento: cifras por consulta y, en la última línea, un JSON con ndcg@10, p@5, map y n_queries."""
     from matcher.embedding import make_embedder
-    from matcher.evaluate_ranking import evaluate_ranking as run, read_queries
+    from matcher.evaluate_ranking import evaluate_ranking as run
+    from matcher.evaluate_ranking import read_queries
     from matcher.sdg import SdgTagger
 
     _need_file(file)
