@@ -84,13 +84,16 @@ def evaluate_sdg(
     _need_file(file)
     settings = Settings()
     try:
-        rows = read_rows(file)
+        skipped: list[str] = []
+        rows = read_rows(file, skipped)
         tagger = SdgTagger(make_embedder(backend or settings.embedder, settings.embed_threads, settings.embed_batch_size))
         with _progress() as progress:
             task = progress.add_task("Etiquetando textos", total=None)
             result = run(rows, tagger, progress=lambda done, total: progress.update(task, completed=done, total=total))
     except ConvocaError as exc:
         _fail(exc)
+    for reason in skipped:
+        err.print(f"Fila omitida: {reason}")
     table = Table(title=f"ODS — {file.name} ({tagger.embedder.model_id})")
     for col in ("ODS", "n", "accuracy", "precision", "recall", "f1"):
         table.add_column(col, justify="right")

@@ -11,9 +11,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import structlog
+
 from convoca.errors import MatchError
 from convoca.sdg_codes import GOALS
 from matcher.sdg import SdgTagger
+
+log = structlog.stdlib.get_logger("convoca.evaluate")
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,9 @@ _TRUE = {"true", "1", "yes", "t"}
 _FALSE = {"false", "0", "no", "f"}
 
 
-def read_rows(path: Path) -> list[SdgRow]:
-    """Rows of a benchmark-format CSV; a malformed row is a MatchError naming its line."""
+def read_rows(path: Path, skipped: list[str] | None = None) -> list[SdgRow]:
+    """Rows of a benchmark-format CSV. A malformed row is reported in `skipped` (file:line: reason)
+    and left out; a file without the columns or without any valid row is a MatchError."""
     if not path.exists():
         raise MatchError(f"{path}: file not found")
     rows: list[SdgRow] = []
@@ -76,16 +81,17 @@ def read_rows(path: Path) -> list[SdgRow]:
         if missing:
             raise MatchError(f"{path}: missing columns {', '.join(sorted(missing))} (expected id,text,sdg,label)")
         for line, raw in enumerate(reader, start=2):
-            label = (raw["label"] or "").strip().lower()
-            try:
-                sdg = int(str(raw["sdg"]).strip())
-            except ValueError:
-                raise MatchError(f"{path}:{line}: sdg '{raw['sdg']}' is not a goal number 1–17") from None
-            if sdg not in GOALS or label not in _TRUE | _FALSE:
-                raise MatchError(f"{path}:{line}: expected sdg 1–17 and label True/False, got {raw['sdg']!r}, {raw['label']!r}")
-            rows.append(SdgRow(str(raw["id"]), raw["text"] or "", sdg, label in _TRUE))
+            label = (raw.get("label") or "").strip().lower()
+            sdg = str(raw.get("sdg") or "").strip()
+            if not sdg.isdigit() or int(sdg) not in GOALS or label not in _TRUE | _FALSE or not (raw.get("text") or "").strip():
+                reason = f"{path.name}:{line}: expected text, sdg 1–17 and label True/False, got sdg={sdg!r}, label={label!r}"
+                log.warning("sdg_row_skipped", where=f"{path.name}:{line}")
+                if skipped is not None:
+                    skipped.append(reason)
+                continue
+            rows.append(SdgRow(str(raw["id"]), raw["text"], int(sdg), label in _TRUE))
     if not rows:
-        raise MatchError(f"{path}: no rows")
+        raise MatchError(f"{path}: no valid row")
     return rows
 
 

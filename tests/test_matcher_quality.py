@@ -144,6 +144,17 @@ def test_cli_evaluate_ranking_prints_json_last_and_skips_bad_lines(tmp_path):
     assert figures["n_queries"] == 2 and figures["ndcg@10"] > 0.8
 
 
+def test_cli_evaluate_sdg_skips_malformed_rows(tmp_path):
+    rows = (REPO / "eval" / "sdg" / "sdg_fr_pt.csv").read_text(encoding="utf-8").splitlines()[:5]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(rows + ['x1,"Un texte sans objectif valable.",99,True', 'x2,"Texte.",3,peut-être']) + "\n",
+                   encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", "sdg", str(bad)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["n"] == 4
+    assert "Fila omitida" in result.output
+
+
 def test_cli_evaluate_missing_file_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(app, ["evaluate", "sdg", str(tmp_path / "nope.csv")])
     assert result.exit_code == 2
