@@ -58,12 +58,16 @@ class ScoredBatch:
 
 def score_batch(profiles: Sequence[ProfileSpec], opps: Sequence[OpportunitySpec], arrays: OpportunityArrays,
                 profile_vecs: np.ndarray, passage_vecs: np.ndarray, owner_starts: np.ndarray, backend: str,
-                weights: np.ndarray | None = None) -> ScoredBatch:
-    """Filters, features and scores for every (profile, call) pair of the batch."""
+                weights: np.ndarray | None = None, keywords: KeywordEvidence | None = None) -> ScoredBatch:
+    """Filters, features and scores for every (profile, call) pair of the batch.
+
+    `keywords` may be computed by the caller with a corpus-wide idf; by default the batch is the corpus.
+    """
     filters = filter_matrix(profiles, arrays)
     passed = passes_all(filters)
     best, arg = best_passages(profile_vecs, passage_vecs, owner_starts)
-    keywords = keyword_evidence([p.keywords for p in profiles], [p.exclude for p in profiles], [o.text for o in opps])
+    if keywords is None:
+        keywords = keyword_evidence([p.keywords for p in profiles], [p.exclude for p in profiles], [o.text for o in opps])
     features = {
         "semantic": calibrate_semantic(best, backend),
         "sdg": sdg_alignment_matrix(profiles, arrays),

@@ -25,6 +25,7 @@ from convoca.settings import Settings
 from crawlers.fx import FxRates, load_rates
 from matcher.embedding import CachedEmbedder, make_embedder, text_hash
 from matcher.feedback import weights_for
+from matcher.lexical import KeywordVocabulary
 from matcher.rank import explain_pair, score_batch
 from matcher.scoring import DEFAULT_WEIGHTS, FEATURES, OpportunitySpec, ProfileSpec, opportunity_arrays
 from matcher.sdg import Prototype, SdgTagger, doc_vectors, load_catalogue
@@ -35,6 +36,9 @@ log = structlog.stdlib.get_logger("convoca.matcher")
 
 # Matches below this are not stored: they would never be shown and only fill the table.
 STORE_FLOOR = 30.0
+# A stored score within this many points of the new one is left as is (no rewrite, no new explanation):
+# a week's drift of urgency or of the corpus-wide idf stays below it; a threshold crossing always counts.
+SCORE_TOLERANCE = 0.25
 JOINT_CALL_MIN_MUNICIPALITIES = 3
 BATCH_SIZE = 2000
 
@@ -91,12 +95,17 @@ _OPP_COLUMNS = (Opportunity.id, Opportunity.title, Opportunity.description, Oppo
                 Opportunity.amount_max, Opportunity.currency, Opportunity.status)
 
 
+def call_text(row: Any) -> str:
+    """What keywords are looked for in: title, body and the source's topics."""
+    return " ".join(filter(None, [row.title, row.description or row.summary, " ".join(row.topics or [])]))
+
+
 def opportunity_spec(row: Any, rates: FxRates, today: date, sdg_scores: dict[str, float]) -> OpportunitySpec:
     """From an Opportunity (ORM object or Core row with the same attribute names)."""
     return OpportunitySpec(
         key=row.id,
         title=row.title,
-        text=" ".join(filter(None, [row.title, row.description or row.summary, " ".join(row.topics or [])])),
+        text=call_text(row),
         deadline=row.deadline,
         cooperation_type=row.cooperation_type,
         eligible_countries=tuple(row.eligible_countries) if row.eligible_countries else None,
@@ -224,6 +233,16 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
     profile_vecs = embedder.encode_queries(
         [ProfileText(p.title, p.description, tuple(p.keywords)).text() for _, p in pairs])
 
+    # Keyword hits of every candidate first: one idf for the whole corpus, so a call's keyword
+    # evidence does not depend on the batch it falls in.
+    vocabulary = KeywordVocabulary([p.keywords for p in profiles], [p.exclude for p in profiles])
+    hits_of: dict[int, tuple[int, ...]] = {}
+    for start in range(0, len(ids), batch_size):
+        part = session.execute(select(Opportunity.id, Opportunity.title, Opportunity.description, Opportunity.summary,
+                                      Opportunity.topics).where(Opportunity.id.in_(ids[start:start + batch_size]))).all()
+        hits_of.update(zip((r.id for r in part), vocabulary.hits([call_text(r) for r in part])))
+    idf = vocabulary.idf(list(hits_of.values())) if vocabulary.terms else None
+
     existing: dict[tuple[int, int], _Existing] = {
         (pid, oid): _Existing(mid, score, passed, above, joint)
         for mid, pid, oid, score, passed, above, joint in session.execute(
@@ -258,7 +277,9 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
         tags = tag_batch(session, tagger, [r.id for r in rows], docs, doc_vectors(passage_vecs, owner_starts), unchanged)
         specs = [opportunity_spec(r, rates, today, t) for r, t in zip(rows, tags)]
         arrays = opportunity_arrays(specs, today)
-        batch = score_batch(profiles, specs, arrays, profile_vecs, passage_vecs, owner_starts, backend)
+        keywords = vocabulary.evidence([hits_of[r.id] for r in rows], idf) if idf is not None else None
+        batch = score_batch(profiles, specs, arrays, profile_vecs, passage_vecs, owner_starts, backend,
+                            keywords=keywords)
 
         scores = batch.scores
         keep = batch.passed & (scores >= STORE_FLOOR)
@@ -281,7 +302,7 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
                 score = float(scores[pi, oi])
                 row_above = bool(above[pi, oi])
                 old = existing.get((p.id, oid))
-                if old is not None and old.passed and abs(old.score - score) < 0.005 and old.above == row_above:
+                if old is not None and old.passed and abs(old.score - score) < SCORE_TOLERANCE and old.above == row_above:
                     continue
                 explanation = explain_pair(batch, pi, int(oi), profiles[pi], specs[oi], texts, today,
                                            ranker=ranker_of[m.id])
@@ -297,7 +318,7 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
             for oid in mine.keys() & batch_keys.keys():
                 old, oi = mine[oid], batch_keys[oid]
                 if keep[pi, oi] or (not old.above and old.passed == bool(batch.passed[pi, oi])
-                                    and abs(old.score - float(scores[pi, oi])) < 0.005):
+                                    and abs(old.score - float(scores[pi, oi])) < SCORE_TOLERANCE):
                     continue
                 updates.append({"id": old.id, "score": float(scores[pi, oi]), "passed_filters": bool(batch.passed[pi, oi]),
                                  "above_threshold": False, "computed_at": now})
