@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any
 
 from matcher.scoring import EXCLUSION_PENALTY, FEATURES, FilterOutcome
@@ -11,7 +10,7 @@ from matcher.scoring import EXCLUSION_PENALTY, FEATURES, FilterOutcome
 
 def build_explanation(
     *,
-    filters: Sequence[FilterOutcome],
+    filters: Sequence[FilterOutcome | dict[str, Any]],
     features: dict[str, float],
     weights: dict[str, float],
     best_passage: str | None,
@@ -24,6 +23,8 @@ def build_explanation(
     opportunity_sdgs: dict[str, float] | None = None,
     ranker: str = "configured",
 ) -> dict[str, Any]:
+    # Plain dicts: dataclasses.asdict deep-copies recursively and is slow for thousands of rows.
+    records = [f if isinstance(f, dict) else {"name": f.name, "status": f.status, "detail": f.detail} for f in filters]
     total = sum(max(0.0, weights.get(f, 0.0)) for f in FEATURES) or 1.0
     breakdown = {
         name: {
@@ -47,8 +48,8 @@ def build_explanation(
         "matched_keywords": list(matched_keywords),
         "excluded_keywords": list(excluded_keywords),
         "exclusion_penalty": EXCLUSION_PENALTY if excluded_keywords else 0.0,
-        "filters": [asdict(f) for f in filters],
-        "unknown_filters": [f.name for f in filters if f.status == "unknown"],
-        "failed_filters": [f.name for f in filters if f.status == "failed"],
+        "filters": records,
+        "unknown_filters": [f["name"] for f in records if f["status"] == "unknown"],
+        "failed_filters": [f["name"] for f in records if f["status"] == "failed"],
         "breakdown": breakdown,
     }

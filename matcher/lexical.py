@@ -32,9 +32,17 @@ class KeywordEvidence:
     keyword_terms: list[list[str]]  # per profile, keywords as written (same order as ids)
     exclude_terms: list[list[str]]
 
+    def _row(self, oi: int) -> set[int]:
+        cache: dict[int, set[int]] = self.__dict__.setdefault("_rows", {})
+        if oi not in cache:
+            cache[oi] = set(self.hits.indices[self.hits.indptr[oi]:self.hits.indptr[oi + 1]].tolist())
+        return cache[oi]
+
     def matched(self, pi: int, oi: int) -> tuple[list[str], list[str]]:
         """Keywords and exclusions of profile `pi` found in call `oi`, as the profile wrote them."""
-        row = set(self.hits.indices[self.hits.indptr[oi]:self.hits.indptr[oi + 1]].tolist())
+        row = self._row(oi)
+        if not row:
+            return [], []
         kw = [t for t, v in zip(self.keyword_terms[pi], self.keyword_ids[pi]) if v in row]
         ex = [t for t, v in zip(self.exclude_terms[pi], self.exclude_ids[pi]) if v in row]
         return kw, ex

@@ -232,17 +232,25 @@ def filter_outcomes(filters: dict[str, np.ndarray], pi: int, oi: int, profile: P
                     opp: OpportunitySpec, today: date) -> list[FilterOutcome]:
     """The filters of one (profile, opportunity) pair, with the facts that decided each."""
     days_left = (opp.deadline.date() - today).days if opp.deadline else None
-    details: dict[str, dict[str, object]] = {
-        "status": {"status": opp.status},
-        "deadline": {"days_left": days_left, "lead_days": profile.min_lead_days},
-        "country": {"country": profile.country, "eligible": list(opp.eligible_countries or [])},
-        "applicant": {"applicant_types": list(profile.applicant_types), "eligible": list(opp.eligible_applicants or [])},
-        "cooperation_type": {"type": opp.cooperation_type, "accepted": list(profile.cooperation_types)},
-        "amount": {"amount_min_cop": opp.amount_min_cop, "amount_max_cop": opp.amount_max_cop,
-                   "budget_min_cop": profile.budget_min_cop, "budget_max_cop": profile.budget_max_cop},
-        "language": {"language": opp.language, "languages": list(profile.languages or [])},
-    }
-    return [FilterOutcome(name, STATUS_NAMES[int(filters[name][pi, oi])], details[name]) for name in FILTERS]
+    details: tuple[dict[str, object], ...] = (
+        {"status": opp.status},
+        {"days_left": days_left, "lead_days": profile.min_lead_days},
+        {"country": profile.country, "eligible": list(opp.eligible_countries or [])},
+        {"applicant_types": list(profile.applicant_types), "eligible": list(opp.eligible_applicants or [])},
+        {"type": opp.cooperation_type, "accepted": list(profile.cooperation_types)},
+        {"amount_min_cop": opp.amount_min_cop, "amount_max_cop": opp.amount_max_cop,
+         "budget_min_cop": profile.budget_min_cop, "budget_max_cop": profile.budget_max_cop},
+        {"language": opp.language, "languages": list(profile.languages or [])},
+    )
+    return [FilterOutcome(name, STATUS_NAMES[int(filters[name][pi, oi])], detail)
+            for name, detail in zip(FILTERS, details)]
+
+
+def filter_records(filters: dict[str, np.ndarray], pi: int, oi: int, profile: ProfileSpec,
+                   opp: OpportunitySpec, today: date) -> list[dict[str, object]]:
+    """`filter_outcomes` as JSON-ready dicts, built directly (the explanation of every stored match)."""
+    return [{"name": f.name, "status": f.status, "detail": f.detail}
+            for f in filter_outcomes(filters, pi, oi, profile, opp, today)]
 
 
 # ---------------------------------------------------------------- features

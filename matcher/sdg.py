@@ -45,6 +45,8 @@ LEXICON_FILE = RESOURCES / "sdg_lexicon.yaml"
 CALIBRATION_FILE = RESOURCES / "sdg_calibration.json"
 TAGGER_VERSION = "sdg-v2"
 N_GOALS = len(GOALS)
+# libyaml's safe loader when the wheel has it: the resource files load in milliseconds instead of 0.5 s.
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def _own_texts(sdg_file: Path = SDG_FILE, lexicon_file: Path = LEXICON_FILE) -> 
         dict[int, dict[str, str]], tuple[Prototype, ...], tuple[tuple[int, str], ...]]:
     if not sdg_file.exists() or not lexicon_file.exists():
         raise MatchError(f"SDG descriptions not found at {sdg_file.parent}")
-    data = yaml.safe_load(sdg_file.read_text(encoding="utf-8"))
+    data = yaml.load(sdg_file.read_text(encoding="utf-8"), Loader=_YamlLoader)
     names: dict[int, dict[str, str]] = {}
     protos: list[Prototype] = []
     for goal in data["goals"]:
@@ -84,7 +86,7 @@ def _own_texts(sdg_file: Path = SDG_FILE, lexicon_file: Path = LEXICON_FILE) -> 
             protos.append(Prototype(g, None, lang, goal["name"][lang]))
             protos.append(Prototype(g, None, lang, goal["description"][lang]))
             protos.extend(Prototype(g, str(t["target"]), lang, t[lang]) for t in goal["targets"])
-    lex = yaml.safe_load(lexicon_file.read_text(encoding="utf-8"))["goals"]
+    lex = yaml.load(lexicon_file.read_text(encoding="utf-8"), Loader=_YamlLoader)["goals"]
     terms = tuple((int(g), str(term)) for g, by_lang in lex.items() for words in by_lang.values() for term in words)
     return names, tuple(protos), terms
 

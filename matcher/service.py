@@ -26,7 +26,7 @@ from crawlers.fx import FxRates, load_rates
 from matcher.embedding import CachedEmbedder, make_embedder, text_hash
 from matcher.feedback import weights_for
 from matcher.lexical import KeywordVocabulary
-from matcher.rank import explain_pair, score_batch
+from matcher.rank import Explainer, score_batch
 from matcher.scoring import DEFAULT_WEIGHTS, FEATURES, OpportunitySpec, ProfileSpec, opportunity_arrays
 from matcher.sdg import Prototype, SdgTagger, doc_vectors, load_catalogue
 from matcher.text import RECIPE, ProfileText, passages
@@ -34,8 +34,11 @@ from models import Match, Municipality, Opportunity, Profile, SdgTag, SdgText
 
 log = structlog.stdlib.get_logger("convoca.matcher")
 
-# Matches below this are not stored: they would never be shown and only fill the table.
+# Matches below this are not stored: they would never be shown and only fill the table. A profile
+# stores from STORE_MARGIN points under its municipality's min_score (near-misses stay visible on the
+# web page and can receive feedback), and never below STORE_FLOOR.
 STORE_FLOOR = 30.0
+STORE_MARGIN = 15.0
 # A stored score within this many points of the new one is left as is (no rewrite, no new explanation):
 # a week's drift of urgency or of the corpus-wide idf stays below it; a threshold crossing always counts.
 SCORE_TOLERANCE = 0.25
@@ -181,7 +184,8 @@ def tag_batch(session: Session, tagger: SdgTagger, ids: Sequence[int], docs: Seq
 
 def _write(session: Session, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]) -> None:
     if inserts:
-        session.execute(insert(Match), inserts)
+        # Core executemany: the ORM's per-row bookkeeping is not needed for rows it will not track.
+        session.execute(Match.__table__.insert(), inserts)
     if updates:
         # Bulk UPDATE by primary key; rows with the same set of columns go in one executemany.
         by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
@@ -254,6 +258,7 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
     for (pid, oid), old in existing.items():
         existing_by_profile[pid][oid] = old
     min_scores = np.asarray([p.min_score for p in profiles], dtype=np.float32)[:, None]
+    store_floors = np.maximum(STORE_FLOOR, min_scores - STORE_MARGIN)
     metropolitan = np.asarray([m.is_metropolitan for m, _ in pairs])
     muni_of_profile = [m.slug for m, _ in pairs]
     now = datetime.now(UTC)
@@ -282,7 +287,7 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
                             keywords=keywords)
 
         scores = batch.scores
-        keep = batch.passed & (scores >= STORE_FLOOR)
+        keep = batch.passed & (scores >= store_floors)
         above = keep & (scores >= min_scores)
         for pi, oi in zip(*np.nonzero(above & ~metropolitan[:, None])):
             above_by_opp[int(arrays.keys[oi])].add(muni_of_profile[pi])
@@ -294,6 +299,7 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
 
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        explain = Explainer(batch, profiles, specs, texts, today, [ranker_of[m.id] for m, _ in pairs])
         # Existing rows of this batch that no longer qualify keep their feedback, flagged down.
         batch_keys = {int(k): oi for oi, k in enumerate(arrays.keys)}
         for pi, (m, p) in enumerate(pairs):
@@ -304,8 +310,7 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
                 old = existing.get((p.id, oid))
                 if old is not None and old.passed and abs(old.score - score) < SCORE_TOLERANCE and old.above == row_above:
                     continue
-                explanation = explain_pair(batch, pi, int(oi), profiles[pi], specs[oi], texts, today,
-                                           ranker=ranker_of[m.id])
+                explanation = explain(pi, int(oi))
                 values = {"score": score, "passed_filters": True, "above_threshold": row_above,
                           "components": batch.feature_row(pi, int(oi)), "explanation": explanation,
                           "model_id": embedder.model_id, "computed_at": now}

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+_CASED_TOKEN = re.compile(r"\w*[A-Z]\w*|\d+")  # tokens an acronym (or its digits, "PM2.5") can match
 
 
 _LIGATURES = str.maketrans({"\u2019": "'", "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
@@ -101,11 +102,9 @@ class TermMatcher:
         found: set[int] = set()
         passes: list[tuple[list[str], bool]] = [(_TOKEN.findall(plain.lower()), False)]
         if self._acronyms:
-            passes.append((_TOKEN.findall(plain), True))
+            passes.append((_CASED_TOKEN.findall(plain), True))
         for seq, acronym in passes:
             distinct = set(seq)
-            if acronym:
-                distinct = {w for w in distinct if not w.islower()}
             prefixes, short, first_of = self._prefixes[acronym], self._short_prefixes[acronym], self._first_of[acronym]
             starts_of: dict[str, list[str]] = {}
             if prefixes:
