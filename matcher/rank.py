@@ -3,19 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
 
 import numpy as np
 
 from matcher.lexical import KeywordEvidence, keyword_evidence
 from matcher.scoring import (
-    EXCLUSION_PENALTY,
     FEATURES,
-    FILTERS,
-    STATUS_NAMES,
     OpportunityArrays,
     OpportunitySpec,
     ProfileSpec,
@@ -77,94 +72,3 @@ def score_batch(profiles: Sequence[ProfileSpec], opps: Sequence[OpportunitySpec]
     w = weight_matrix(profiles) if weights is None else weights
     scores = combine_matrix(features, w, keywords.excluded, passed)
     return ScoredBatch(filters, passed, features, keywords, w, scores, best, arg, profile_vecs, passage_vecs, owner_starts)
-
-
-class Explainer:
-    """Explanations for many pairs of one scored batch, as data.
-
-    What depends only on the call (its facts, its SDGs) or only on the profile (weights) is built
-    once and shared; thousands of stored matches cost a few tens of microseconds each.
-    Keys: score, ranker, best_passage(s), passage_similarity, shared_sdg_targets/goals,
-    opportunity_sdg_goals/targets, matched/excluded_keywords, exclusion_penalty, filters (name,
-    status passed/failed/unknown, the call's facts), unknown_filters, failed_filters, breakdown.
-    """
-
-    def __init__(self, batch: ScoredBatch, profiles: Sequence[ProfileSpec] | Mapping[int, ProfileSpec],
-                 opps: Sequence[OpportunitySpec] | Mapping[int, OpportunitySpec], passages: Sequence[str], today: date,
-                 rankers: Sequence[str] | Mapping[int, str] | None = None):
-        self.batch, self.profiles, self.opps, self.passages, self.today = batch, profiles, opps, passages, today
-        self.rankers = rankers
-        self._status = np.stack([batch.filters[name] for name in FILTERS])  # (7, P, O)
-        self._features = np.stack([batch.features[name] for name in FEATURES])  # (4, P, O)
-        self._opp: dict[int, tuple[tuple[dict[str, Any], ...], list[str], list[str]]] = {}
-        self._weights: dict[int, list[float]] = {}
-        self._sdg: dict[int, tuple[list[str], list[str]]] = {}
-
-    def _call_part(self, oi: int) -> tuple[tuple[dict[str, Any], ...], list[str], list[str]]:
-        part = self._opp.get(oi)
-        if part is None:
-            o = self.opps[oi]
-            days_left = (o.deadline.date() - self.today).days if o.deadline else None
-            facts: tuple[dict[str, Any], ...] = (
-                {"status": o.status}, {"days_left": days_left}, {"eligible": list(o.eligible_countries or [])},
-                {"eligible": list(o.eligible_applicants or [])}, {"type": o.cooperation_type},
-                {"amount_min_cop": o.amount_min_cop, "amount_max_cop": o.amount_max_cop}, {"language": o.language},
-            )
-            goals = sorted((k for k in o.sdg_scores if "." not in k), key=lambda k: -o.sdg_scores[k])
-            targets = sorted((k for k in o.sdg_scores if "." in k), key=lambda k: -o.sdg_scores[k])
-            part = self._opp[oi] = (facts, goals, targets)
-        return part
-
-    def _profile_weights(self, pi: int) -> list[float]:
-        w = self._weights.get(pi)
-        if w is None:
-            w = self._weights[pi] = [round(float(x), 4) for x in self.batch.weights[pi]]
-        return w
-
-    def _profile_sdgs(self, pi: int) -> tuple[list[str], list[str]]:
-        part = self._sdg.get(pi)
-        if part is None:
-            targets = list(self.profiles[pi].sdg_targets)
-            part = self._sdg[pi] = (targets, sorted({t.split(".")[0] for t in targets}, key=int))
-        return part
-
-    def __call__(self, pi: int, oi: int) -> dict[str, Any]:
-        batch, profile, opp = self.batch, self.profiles[pi], self.opps[oi]
-        facts, goals, targets = self._call_part(oi)
-        statuses = self._status[:, pi, oi].tolist()
-        filters = [{"name": name, "status": STATUS_NAMES[st], "detail": detail}
-                   for name, st, detail in zip(FILTERS, statuses, facts)]
-        filters[1]["detail"] = {**facts[1], "lead_days": profile.min_lead_days}
-        values = self._features[:, pi, oi].tolist()
-        weights = self._profile_weights(pi)
-        matched, excluded = batch.keywords.matched(pi, oi)
-        profile_targets, profile_goals = self._profile_sdgs(pi)
-        shared_targets = [t for t in profile_targets if opp.sdg_scores.get(t, 0.0) > 0]
-        shared_goals = [g for g in profile_goals if opp.sdg_scores.get(g, 0.0) > 0]
-        best = int(batch.best_passage[pi, oi])
-        return {
-            "score": float(batch.scores[pi, oi]),
-            "ranker": self.rankers[pi] if self.rankers else "configured",
-            "best_passage": self.passages[best],
-            "best_passages": [{"text": self.passages[j], "similarity": round(sim, 4)}
-                              for j, sim in batch.top_passages(pi, oi)],
-            "passage_similarity": round(float(batch.best_similarity[pi, oi]), 4),
-            "shared_sdg_targets": shared_targets,
-            "shared_sdg_goals": shared_goals,
-            "opportunity_sdg_goals": goals,
-            "opportunity_sdg_targets": targets,
-            "matched_keywords": matched,
-            "excluded_keywords": excluded,
-            "exclusion_penalty": EXCLUSION_PENALTY if excluded else 0.0,
-            "filters": filters,
-            "unknown_filters": [f["name"] for f in filters if f["status"] == "unknown"],
-            "failed_filters": [f["name"] for f in filters if f["status"] == "failed"],
-            "breakdown": {name: {"value": round(v, 4), "weight": w, "points": round(100.0 * w * v, 2)}
-                          for name, v, w in zip(FEATURES, values, weights)},
-        }
-
-
-def explain_pair(batch: ScoredBatch, pi: int, oi: int, profile: ProfileSpec, opp: OpportunitySpec,
-                 passages: Sequence[str], today: date, *, ranker: str = "configured") -> dict[str, Any]:
-    """One pair's explanation (see Explainer)."""
-    return Explainer(batch, {pi: profile}, {oi: opp}, passages, today, {pi: ranker})(pi, oi)

@@ -24,10 +24,17 @@ from sqlalchemy.orm import Session, selectinload
 from convoca.settings import Settings
 from crawlers.fx import FxRates, load_rates
 from matcher.embedding import CachedEmbedder, make_embedder, text_hash
+from matcher.explain import Explainer
 from matcher.feedback import weights_for
 from matcher.lexical import KeywordVocabulary
-from matcher.rank import Explainer, score_batch
-from matcher.scoring import DEFAULT_WEIGHTS, FEATURES, OpportunitySpec, ProfileSpec, opportunity_arrays
+from matcher.rank import score_batch
+from matcher.scoring import (
+    DEFAULT_WEIGHTS,
+    FEATURES,
+    OpportunitySpec,
+    ProfileSpec,
+    opportunity_arrays,
+)
 from matcher.sdg import Prototype, SdgTagger, doc_vectors, load_catalogue
 from matcher.text import RECIPE, ProfileText, passages
 from models import Match, Municipality, Opportunity, Profile, SdgTag, SdgText

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
 
 from matcher.evaluate_ranking import average_precision, ndcg_at, precision_at
-from matcher.explain import build_explanation
+from matcher.explain import explain_pair
 from matcher.lexical import keyword_evidence
+from matcher.rank import score_batch
 from matcher.scoring import (
     FAILED,
     PASSED,
@@ -143,19 +145,20 @@ def test_term_matcher_plurals_prefixes_acronyms_and_phrases():
 
 
 def test_explanation_is_data_and_adds_up():
-    p = profile()
-    o = opp(1, deadline=at(60))
-    f = filter_matrix([p], opportunity_arrays([o], TODAY))
-    features = {"semantic": 0.8, "sdg": 0.5, "keywords": 1.0, "urgency": 0.2}
-    weights = {"semantic": 0.55, "sdg": 0.2, "keywords": 0.2, "urgency": 0.05}
-    score = combine(features, weights)
-    e = build_explanation(filters=filter_outcomes(f, 0, 0, p, o, TODAY), features=features, weights=weights,
-                          best_passage="Protected bike lanes", passage_similarity=0.61, shared_targets=["11.2"],
-                          shared_goals=["11"], matched_keywords=["cycling"], excluded_keywords=[], score=score)
-    assert sum(v["points"] for v in e["breakdown"].values()) == pytest.approx(score, abs=0.05)
+    p = profile(keywords=("bike lanes",))
+    o = opp(1, title="Bike lanes", text="Bike lanes for cities", deadline=at(60), sdg_scores={"11": 0.8, "11.2": 0.7})
+    passages = ["Bike lanes", "Protected bike lanes for cities", "Apply by March"]
+    vecs = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]], dtype=np.float32)
+    batch = score_batch([p], [o], opportunity_arrays([o], TODAY), np.array([[0.6, 0.8]], dtype=np.float32), vecs,
+                        np.array([0]), "use-multilingual")
+    e = explain_pair(batch, 0, 0, p, o, passages, TODAY)
+    json.dumps(e)  # data, ready for a JSON column
+    assert sum(v["points"] for v in e["breakdown"].values()) == pytest.approx(e["score"], abs=0.05)
+    assert e["best_passage"] == "Protected bike lanes for cities" and e["passage_similarity"] == pytest.approx(0.96)
+    assert [x["text"] for x in e["best_passages"]] == ["Protected bike lanes for cities", "Apply by March"]
+    assert e["shared_sdg_targets"] == ["11.2"] and e["matched_keywords"] == ["bike lanes"]
     assert {x["name"]: x["status"] for x in e["filters"]}["deadline"] == "passed"
     assert set(e["unknown_filters"]) == {"status", "country", "applicant", "cooperation_type", "amount", "language"}
-    assert e["best_passage"] == "Protected bike lanes" and e["shared_sdg_targets"] == ["11.2"]
 
 
 def test_ranking_metrics():
