@@ -168,8 +168,8 @@ def classify_applicants(text: str | None, given: list[str] | None = None) -> lis
 
 def classify_countries(title: str, text: str | None, given: list[str] | None = None) -> list[str] | None:
     """ISO codes of the countries whose applicants a call admits, `["*"]` for any, None when unstated."""
-    if given:
-        return sorted({g.upper() if g != "*" else g for g in given})
+    if given:  # the source's own list, as it gave it
+        return list(dict.fromkeys(g.upper() if g != "*" else g for g in given))
     from crawlers.regions import names_worldwide, places_in
 
     places: set[str] = set()

@@ -41,11 +41,8 @@ from models import Match, Municipality, Opportunity, Profile, SdgTag, SdgText
 
 log = structlog.stdlib.get_logger("convoca.matcher")
 
-# Matches below this are not stored: they would never be shown and only fill the table. A profile
-# stores from STORE_MARGIN points under its municipality's min_score (near-misses stay visible on the
-# web page and can receive feedback), and never below STORE_FLOOR.
+# Matches below this are not stored: they would never be shown and only fill the table.
 STORE_FLOOR = 30.0
-STORE_MARGIN = 15.0
 # A stored score within this many points of the new one is left as is (no rewrite, no new explanation):
 # a week's drift of urgency or of the corpus-wide idf stays below it; a threshold crossing always counts.
 SCORE_TOLERANCE = 0.25
@@ -265,7 +262,6 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
     for (pid, oid), old in existing.items():
         existing_by_profile[pid][oid] = old
     min_scores = np.asarray([p.min_score for p in profiles], dtype=np.float32)[:, None]
-    store_floors = np.maximum(STORE_FLOOR, min_scores - STORE_MARGIN)
     metropolitan = np.asarray([m.is_metropolitan for m, _ in pairs])
     muni_of_profile = [m.slug for m, _ in pairs]
     now = datetime.now(UTC)
@@ -294,7 +290,7 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
                             keywords=keywords)
 
         scores = batch.scores
-        keep = batch.passed & (scores >= store_floors)
+        keep = batch.passed & (scores >= STORE_FLOOR)
         above = keep & (scores >= min_scores)
         for pi, oi in zip(*np.nonzero(above & ~metropolitan[:, None])):
             above_by_opp[int(arrays.keys[oi])].add(muni_of_profile[pi])
