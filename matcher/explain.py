@@ -39,6 +39,7 @@ class Explainer:
         self._opp: dict[int, tuple[tuple[dict[str, Any], ...], list[str], list[str]]] = {}
         self._weights: dict[int, list[float]] = {}
         self._sdg: dict[int, tuple[list[str], list[str]]] = {}
+        self._side: dict[int, tuple[dict[str, Any] | None, ...]] = {}
 
     def _call_part(self, oi: int) -> tuple[tuple[dict[str, Any], ...], list[str], list[str]]:
         part = self._opp.get(oi)
@@ -61,6 +62,19 @@ class Explainer:
             w = self._weights[pi] = [round(float(x), 4) for x in self.batch.weights[pi]]
         return w
 
+    def _profile_side(self, pi: int) -> tuple[dict[str, Any] | None, ...]:
+        """What the profile brings to each filter's detail (the call's facts are shared per call)."""
+        part = self._side.get(pi)
+        if part is None:
+            p = self.profiles[pi]
+            part = self._side[pi] = (
+                None, {"lead_days": p.min_lead_days}, {"country": p.country},
+                {"applicant_types": list(p.applicant_types)}, {"accepted": list(p.cooperation_types)},
+                {"budget_min_cop": p.budget_min_cop, "budget_max_cop": p.budget_max_cop},
+                {"languages": list(p.languages or [])},
+            )
+        return part
+
     def _profile_sdgs(self, pi: int) -> tuple[list[str], list[str]]:
         part = self._sdg.get(pi)
         if part is None:
@@ -69,12 +83,12 @@ class Explainer:
         return part
 
     def __call__(self, pi: int, oi: int) -> dict[str, Any]:
-        batch, profile, opp = self.batch, self.profiles[pi], self.opps[oi]
+        batch, opp = self.batch, self.opps[oi]
         facts, goals, targets = self._call_part(oi)
         statuses = self._status[:, pi, oi].tolist()
-        filters = [{"name": name, "status": STATUS_NAMES[st], "detail": detail}
-                   for name, st, detail in zip(FILTERS, statuses, facts)]
-        filters[1]["detail"] = {**facts[1], "lead_days": profile.min_lead_days}
+        side = self._profile_side(pi)
+        filters = [{"name": name, "status": STATUS_NAMES[st], "detail": {**detail, **extra} if extra else detail}
+                   for name, st, detail, extra in zip(FILTERS, statuses, facts, side)]
         values = self._features[:, pi, oi].tolist()
         weights = self._profile_weights(pi)
         matched, excluded = batch.keywords.matched(pi, oi)
