@@ -24,8 +24,8 @@ class Explainer:
 
     What depends only on the call (its facts, its SDGs) or only on the profile (weights) is built
     once and shared; thousands of stored matches cost a few tens of microseconds each.
-    Keys: score, ranker, best_passage(s), passage_similarity, shared_sdg_targets/goals,
-    opportunity_sdg_goals/targets, matched/excluded_keywords, exclusion_penalty, filters (name,
+    Keys: score, ranker, best_passage(s), passage_similarity, shared_sdg_targets/goals (the call's
+    own SDG tags are in the sdg_tag table), matched/excluded_keywords, exclusion_penalty, filters (name,
     status passed/failed/unknown, the call's facts), unknown_filters, failed_filters, breakdown.
     """
 
@@ -36,12 +36,12 @@ class Explainer:
         self.rankers = rankers
         self._status = np.stack([batch.filters[name] for name in FILTERS])  # (7, P, O)
         self._features = np.stack([batch.features[name] for name in FEATURES])  # (4, P, O)
-        self._opp: dict[int, tuple[tuple[dict[str, Any], ...], list[str], list[str]]] = {}
+        self._opp: dict[int, tuple[dict[str, Any], ...]] = {}
         self._weights: dict[int, list[float]] = {}
         self._sdg: dict[int, tuple[list[str], list[str]]] = {}
         self._side: dict[int, tuple[dict[str, Any] | None, ...]] = {}
 
-    def _call_part(self, oi: int) -> tuple[tuple[dict[str, Any], ...], list[str], list[str]]:
+    def _call_part(self, oi: int) -> tuple[dict[str, Any], ...]:
         part = self._opp.get(oi)
         if part is None:
             o = self.opps[oi]
@@ -51,9 +51,7 @@ class Explainer:
                 {"eligible": list(o.eligible_applicants or [])}, {"type": o.cooperation_type},
                 {"amount_min_cop": o.amount_min_cop, "amount_max_cop": o.amount_max_cop}, {"language": o.language},
             )
-            goals = sorted((k for k in o.sdg_scores if "." not in k), key=lambda k: -o.sdg_scores[k])
-            targets = sorted((k for k in o.sdg_scores if "." in k), key=lambda k: -o.sdg_scores[k])
-            part = self._opp[oi] = (facts, goals, targets)
+            part = self._opp[oi] = facts
         return part
 
     def _profile_weights(self, pi: int) -> list[float]:
@@ -84,12 +82,12 @@ class Explainer:
 
     def __call__(self, pi: int, oi: int) -> dict[str, Any]:
         batch, opp = self.batch, self.opps[oi]
-        facts, goals, targets = self._call_part(oi)
+        facts = self._call_part(oi)
         statuses = self._status[:, pi, oi].tolist()
         side = self._profile_side(pi)
         filters = [{"name": name, "status": STATUS_NAMES[st], "detail": {**detail, **extra} if extra else detail}
                    for name, st, detail, extra in zip(FILTERS, statuses, facts, side)]
-        values = self._features[:, pi, oi].tolist()
+        values = self._features[:, pi, oi].round(4).tolist()
         weights = self._profile_weights(pi)
         matched, excluded = batch.keywords.matched(pi, oi)
         profile_targets, profile_goals = self._profile_sdgs(pi)
@@ -105,15 +103,13 @@ class Explainer:
             "passage_similarity": round(float(batch.best_similarity[pi, oi]), 4),
             "shared_sdg_targets": shared_targets,
             "shared_sdg_goals": shared_goals,
-            "opportunity_sdg_goals": goals,
-            "opportunity_sdg_targets": targets,
             "matched_keywords": matched,
             "excluded_keywords": excluded,
             "exclusion_penalty": EXCLUSION_PENALTY if excluded else 0.0,
             "filters": filters,
             "unknown_filters": [f["name"] for f in filters if f["status"] == "unknown"],
             "failed_filters": [f["name"] for f in filters if f["status"] == "failed"],
-            "breakdown": {name: {"value": round(v, 4), "weight": w, "points": round(100.0 * w * v, 2)}
+            "breakdown": {name: {"value": v, "weight": w, "points": round(100.0 * w * v, 2)}
                           for name, v, w in zip(FEATURES, values, weights)},
         }
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import structlog
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from convoca.settings import Settings
@@ -182,7 +182,7 @@ def tag_batch(session: Session, tagger: SdgTagger, ids: Sequence[int], docs: Seq
                          "score": score, "model_id": model_id} for code, score in scores.items())
         session.execute(delete(SdgTag).where(SdgTag.opportunity_id.in_(replaced)))
         if rows:
-            session.execute(insert(SdgTag), rows)
+            session.execute(SdgTag.__table__.insert(), rows)
     return [o or {} for o in out]
 
 
