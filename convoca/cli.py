@@ -15,6 +15,7 @@ from rich.table import Table
 from convoca import cli_notify
 from convoca.cli_web import register as register_web
 from convoca import cli_crawl
+from convoca import cli_matcher
 from convoca.errors import ConfigError, ConvocaError
 from convoca.logs import configure_logging
 from convoca.settings import Settings
@@ -81,25 +82,11 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Revisión destino."
     console.print(f"Base de datos al día ({revision}).")
 
 
-# ------------------------------------------------------------------ match
+# ------------------------------------------------------------------ match, evaluate, sdg (convoca/cli_matcher.py)
 
-@app.command()
-def match() -> None:
-    """Calcula las coincidencias de todas las convocatorias abiertas con todos los perfiles."""
-    from convoca.cycle import sync_configs
-    from matcher.service import run_matching
-    from models.db import session_scope
-
-    settings = _settings()
-    try:
-        with session_scope(settings.database_url) as session:
-            sync_configs(session, settings)
-            summary = run_matching(session, settings)
-    except ConvocaError as exc:
-        _fail(exc)
-    console.print(f"{summary.opportunities} convocatorias × {summary.profiles} perfiles: "
-                  f"{summary.above_threshold} coincidencias sobre el umbral, {summary.joint_calls} convocatorias conjuntas "
-                  f"({summary.embedded} textos nuevos embebidos, {summary.cache_hits} desde caché; {summary.seconds:.1f} s).")
+app.command()(cli_matcher.match)
+app.add_typer(cli_matcher.evaluate_app, name="evaluate")
+app.add_typer(cli_matcher.sdg_app, name="sdg")
 
 
 # ------------------------------------------------------------------ digest, reminders, cycle, scheduler

@@ -30,14 +30,13 @@ class ProfileText:
         return " ".join(parts)
 
 
-def passages(title: str, description: str | None, summary: str | None = None) -> list[str]:
-    """The title as one passage (it names the theme), then the body in overlapping windows."""
-    head = title.strip()
-    body = (description or summary or "").strip()
-    out = [head]
+def chunk(body: str | None) -> list[str]:
+    """Body text in overlapping windows of about PASSAGE_WORDS words, split at sentence ends."""
+    body = (body or "").strip()
     if not body:
-        return out
+        return []
     sentences = [s.strip() for s in _SENTENCE.split(body) if s.strip()]
+    out: list[str] = []
     window: list[str] = []
     count = 0
     for sentence in sentences:
@@ -55,8 +54,13 @@ def passages(title: str, description: str | None, summary: str | None = None) ->
             window, count = tail, sum(len(s.split()) for s in tail)
         window.append(sentence)
         count += words
-        if len(out) >= MAX_PASSAGES:
+        if len(out) >= MAX_PASSAGES - 1:
             break
-    if window and len(out) < MAX_PASSAGES:
+    if window and len(out) < MAX_PASSAGES - 1:
         out.append(" ".join(window))
     return [p if len(p.split()) <= PASSAGE_WORDS * 2 else " ".join(p.split()[: PASSAGE_WORDS * 2]) for p in out]
+
+
+def passages(title: str, description: str | None, summary: str | None = None) -> list[str]:
+    """The title as one passage (it names the theme), then the body in overlapping windows."""
+    return [title.strip()] + chunk(description or summary)

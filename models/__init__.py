@@ -9,6 +9,7 @@ from models.match import Match
 from models.municipality import Municipality, Profile
 from models.opportunity import Opportunity, OpportunityLink, OpportunityVersion, SdgTag
 from models.schedule import scheduler_jobs
+from models.sdg import SdgText
 from models.source import Source, SourceRun
 from models.user import User
 
@@ -27,6 +28,7 @@ __all__ = [
     "OpportunityVersion",
     "Profile",
     "SdgTag",
+    "SdgText",
     "Source",
     "SourceRun",
     "scheduler_jobs",

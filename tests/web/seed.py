@@ -83,6 +83,46 @@ def _calls(now: datetime) -> list[Call]:
              language="en", funder="<b>Youth Futures Fund</b>", cooperation_type="financial_non_reimbursable",
              status="open", deadline=d(65), deadlines=[d(65)], amount_max=300_000.0, currency="USD",
              amount_cop=1_200_000_000.0, eligible_countries=["CO"], eligible_applicants=["local_government"]),
+        Call(source="apc_colombia", source_id="APC-NUTRI-3", url="https://apc.example.gov.co/convocatorias/nutricion-infantil",
+             title="Alimentación escolar y nutrición de la primera infancia en municipios",
+             description=(
+                 "Recursos no reembolsables para alcaldías que amplíen la atención integral a niñas y niños menores "
+                 "de cinco años: complementos nutricionales, educación inicial, formación de agentes educativos y "
+                 "seguimiento del estado nutricional en comunas vulnerables, articulados con programas de hambre cero."),
+             language="es", funder="Programa Mundial de Alimentos", cooperation_type="financial_non_reimbursable",
+             status="open", deadline=d(75), deadlines=[d(75)], amount_max=350_000.0, currency="USD",
+             amount_cop=1_400_000_000.0, eligible_countries=["CO"], eligible_applicants=["local_government"]),
+        Call(source="eu_sedia", source_id="URBAN-FOOD", url="https://funding.example.org/calls/urban-food-gardens",
+             title="Urban and peri-urban gardens for food security in Latin American cities",
+             description=(
+                 "Grants for municipalities that set up community gardens, short supply chains with rural producers "
+                 "and food waste reduction in low-income neighbourhoods, as part of zero hunger strategies."),
+             language="en", funder="FAO", cooperation_type="financial_non_reimbursable", status="open",
+             deadline=d(85), deadlines=[d(85)], amount_max=250_000.0, currency="USD", amount_cop=1_000_000_000.0,
+             eligible_countries=["*"], eligible_applicants=["local_government", "ngo"]),
+        Call(source="eu_sedia", source_id="OPEN-DATA-2", url="https://funding.example.org/calls/open-government-cities",
+             title="Open government and digital public services for city halls",
+             description=(
+                 "Technical assistance and peer exchanges for municipal governments that publish open data, digitise "
+                 "citizen services and build interoperable platforms, with training for civil servants."),
+             language="en", funder="Open Cities Alliance", cooperation_type="technical", status="open",
+             deadline=d(100), deadlines=[d(100)], eligible_countries=["*"], eligible_applicants=["local_government"]),
+        Call(source="eu_sedia", source_id="SAFE-CITIES", url="https://funding.example.org/calls/safe-cities-women",
+             title="Safe cities for women and girls: preventing gender-based violence in public spaces",
+             description=(
+                 "Grants for local governments and women's organisations that prevent violence against women and "
+                 "girls, strengthen care routes for survivors and train police and municipal staff."),
+             language="en", funder="UN Women", cooperation_type="financial_non_reimbursable", status="open",
+             deadline=d(110), deadlines=[d(110)], amount_max=300_000.0, currency="USD", amount_cop=1_200_000_000.0,
+             eligible_countries=["*"], eligible_applicants=["local_government", "ngo"]),
+        Call(source="eu_sedia", source_id="HILLSIDE-HOUSING", url="https://funding.example.org/calls/hillside-resettlement",
+             title="Resettlement of households from high-risk hillside areas and slope stabilisation",
+             description=(
+                 "Technical cooperation for city governments that map landslide risk, carry out a census of exposed "
+                 "households, plan phased resettlement and build slope stabilisation works along urban streams."),
+             language="en", funder="Global Facility for Disaster Reduction", cooperation_type="technical",
+             status="open", deadline=d(95), deadlines=[d(95)], eligible_countries=["CO"],
+             eligible_applicants=["local_government"]),
         Call(source="eu_sedia", source_id="SCHOLAR-1", url="https://funding.example.org/calls/master-scholarships",
              title="Master's scholarships in urban planning for individuals",
              description="Scholarships for individual students to study urban planning abroad.",

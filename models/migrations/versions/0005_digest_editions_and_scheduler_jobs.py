@@ -3,7 +3,7 @@
 The APScheduler job table is created here so that `convoca db upgrade` builds the whole schema.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-23 20:29:48.677515
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import models.base
 from sqlalchemy.dialects import postgresql
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
