@@ -54,8 +54,14 @@ def call_passages(calls: list[SyntheticCall]) -> list[str]:
     return [p for c in calls for p in passages(c.title, c.description)]
 
 
-def prefill_cache(session: Session, model_id: str, texts: list[str], dim: int, seed: int = 0) -> None:
-    """Random unit vectors stand in for embeddings: memory and scoring do not depend on their values."""
+def prefill_cache(session: Session, model_id: str, texts: list[str], dim: int, seed: int = 0,
+                  anchors: np.ndarray | None = None, anchored_share: float = 0.0) -> None:
+    """Synthetic unit vectors stand in for embeddings.
+
+    Pure noise matches nothing, so a run would store no match at all; with `anchors` (real
+    profile vectors) a share of the passages lie close to one profile each, so the run stores
+    and explains matches as a real corpus makes it do.
+    """
     rng = np.random.default_rng(seed)
     cache_id = _cache_key(model_id, RECIPE)
     now = datetime.now(UTC)
@@ -64,6 +70,11 @@ def prefill_cache(session: Session, model_id: str, texts: list[str], dim: int, s
         chunk = unique[start:start + 5000]
         vecs = rng.standard_normal((len(chunk), dim)).astype("<f4")
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        if anchors is not None and anchored_share > 0:
+            near = rng.random(len(chunk)) < anchored_share
+            picks = anchors[rng.integers(0, len(anchors), int(near.sum()))]
+            vecs[near] = 0.75 * picks + 0.66 * vecs[near]
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
         session.execute(insert(EmbeddingCache), [
             {"model_id": cache_id, "text_hash": text_hash(t), "dim": dim, "vector": v.tobytes(), "created_at": now}
             for t, v in zip(chunk, vecs)])

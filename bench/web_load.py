@@ -29,8 +29,7 @@ from convoca.cycle import sync_configs
 from convoca.sdg_codes import ALL_TARGETS
 from convoca.settings import Settings
 from convoca.vocab import COOPERATION_TYPES
-from matcher.explain import build_explanation
-from matcher.scoring import DEFAULT_WEIGHTS, FilterOutcome
+from matcher.scoring import DEFAULT_WEIGHTS, FEATURES, FILTERS
 from models import (
     Match,
     Municipality,
@@ -56,6 +55,33 @@ _WORDS_EN = ("urban mobility", "clean water", "waste management", "early childho
              "food security", "renewable energy", "air quality", "public innovation", "creative economy")
 _FUNDERS = ("Unión Europea", "BID Lab", "CAF", "GIZ", "KOICA", "JICA", "AECID", "Fondo Verde para el Clima",
             "Bloomberg Philanthropies", "UN-Habitat", "APC-Colombia", "MinCiencias", "C40", "ICLEI")
+
+
+# The filters' details as the matcher writes them: the call's facts and the profile's side.
+_FILTER_DETAILS = {
+    "status": {"status": "open"}, "deadline": {"days_left": 60, "lead_days": 21},
+    "country": {"eligible": ["CO"], "country": "CO"}, "applicant": {"eligible": [], "applicant_types": ["local_government"]},
+    "cooperation_type": {"type": "technical", "accepted": ["technical", "financial_non_reimbursable"]},
+    "amount": {"amount_min_cop": None, "amount_max_cop": None, "budget_min_cop": 5e8, "budget_max_cop": 4e9},
+    "language": {"language": "en", "languages": ["es", "en"]},
+}
+
+
+def _explanation(rng: random.Random, features: dict[str, float], score: float) -> dict[str, object]:
+    """An explanation of the same shape and size as matcher/explain.Explainer writes."""
+    filters = [{"name": name, "status": "unknown" if name in ("applicant", "amount") else "passed",
+                "detail": _FILTER_DETAILS[name]} for name in FILTERS]
+    passages = [_text(rng, _WORDS_EN, 40) for _ in range(3)]
+    return {
+        "score": score, "ranker": "configured", "best_passage": passages[0],
+        "best_passages": [{"text": t, "similarity": round(features["semantic"] / (i + 1), 4)} for i, t in enumerate(passages)],
+        "passage_similarity": round(features["semantic"] / 2, 4),
+        "shared_sdg_targets": rng.sample(ALL_TARGETS, 2), "shared_sdg_goals": ["11"],
+        "matched_keywords": list(rng.sample(_WORDS_ES, 2)), "excluded_keywords": [], "exclusion_penalty": 0.0,
+        "filters": filters, "unknown_filters": ["applicant", "amount"], "failed_filters": [],
+        "breakdown": {name: {"value": round(features[name], 4), "weight": DEFAULT_WEIGHTS[name],
+                             "points": round(100 * DEFAULT_WEIGHTS[name] * features[name], 2)} for name in FEATURES},
+    }
 
 
 def _text(rng: random.Random, words: tuple[str, ...], n: int) -> str:
@@ -121,14 +147,7 @@ def build_database(url: str, n_matches: int, rng: random.Random) -> dict[str, in
             for oid in rng.sample(opp_ids, min(count, len(opp_ids))):
                 features = {"semantic": rng.random(), "sdg": rng.random(), "keywords": rng.random(), "urgency": rng.random()}
                 score = round(30 + 69 * (0.55 * features["semantic"] + 0.45 * rng.random()), 2)
-                filters = [FilterOutcome("deadline", "passed", {"days_left": 60, "lead_days": 21}),
-                           FilterOutcome("country", "passed", {"country": "CO", "eligible": ["CO"]}),
-                           FilterOutcome("amount", "unknown", {})]
-                explanation = build_explanation(
-                    filters=filters, features=features, weights=DEFAULT_WEIGHTS,
-                    best_passage=_text(rng, _WORDS_EN, 40), passage_similarity=features["semantic"] / 2,
-                    shared_targets=rng.sample(ALL_TARGETS, 2), shared_goals=["11"],
-                    matched_keywords=list(rng.sample(_WORDS_ES, 2)), excluded_keywords=[], score=score)
+                explanation = _explanation(rng, features, score)
                 match_rows.append({
                     "municipality_id": municipality_id, "profile_id": profile_id, "opportunity_id": oid, "score": score,
                     "passed_filters": True, "above_threshold": score >= 55, "components": features,

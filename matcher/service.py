@@ -41,8 +41,13 @@ from models import Match, Municipality, Opportunity, Profile, SdgTag, SdgText
 
 log = structlog.stdlib.get_logger("convoca.matcher")
 
-# Matches below this are not stored: they would never be shown and only fill the table.
+# Matches below the floor are not stored: they would never be shown and only fill the table.
+# A profile keeps near misses down to STORE_MARGIN points under its municipality's min_score (the
+# web list can lower its score filter that far), never below STORE_FLOOR and never needing more
+# than STORE_CEILING: every match a digest could list is always stored.
 STORE_FLOOR = 30.0
+STORE_CEILING = 40.0
+STORE_MARGIN = 10.0
 # A stored score within this many points of the new one is left as is (no rewrite, no new explanation):
 # a week's drift of urgency or of the corpus-wide idf stays below it; a threshold crossing always counts.
 SCORE_TOLERANCE = 0.25
@@ -262,6 +267,7 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
     for (pid, oid), old in existing.items():
         existing_by_profile[pid][oid] = old
     min_scores = np.asarray([p.min_score for p in profiles], dtype=np.float32)[:, None]
+    store_floors = np.clip(min_scores - STORE_MARGIN, STORE_FLOOR, STORE_CEILING)
     metropolitan = np.asarray([m.is_metropolitan for m, _ in pairs])
     muni_of_profile = [m.slug for m, _ in pairs]
     now = datetime.now(UTC)
@@ -290,7 +296,7 @@ def run_matching(session: Session, settings: Settings, *, today: date | None = N
                             keywords=keywords)
 
         scores = batch.scores
-        keep = batch.passed & (scores >= STORE_FLOOR)
+        keep = batch.passed & (scores >= np.minimum(store_floors, min_scores))
         above = keep & (scores >= min_scores)
         for pi, oi in zip(*np.nonzero(above & ~metropolitan[:, None])):
             above_by_opp[int(arrays.keys[oi])].add(muni_of_profile[pi])

@@ -7,8 +7,19 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def _json_dumps(value: Any) -> str:
+    # Matching writes a JSON explanation per stored match; orjson keeps that off the critical path.
+    return orjson.dumps(value, option=_ORJSON_OPTIONS).decode()
+
+
+_JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -26,11 +37,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, **_JSON)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, **_JSON)
     return engine
 
 
@@ -40,7 +51,7 @@ def session_factory(url: str) -> sessionmaker[Session]:
 
 @lru_cache(maxsize=8)
 def _writer_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": 30}, **_JSON)
     event.listen(engine, "connect", _sqlite_pragmas)
     # IMMEDIATE takes SQLite's write lock when the transaction starts. A deferred transaction
     # that reads first and writes later fails at once ("database is locked", no busy wait)
