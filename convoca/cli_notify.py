@@ -25,7 +25,7 @@ err = Console(stderr=True)
 STATUS_ES = {"pending": "pendiente", "sending": "enviando", "sent": "enviado",
              "failed": "falló (se reintentará)", "rejected": "rechazado", "deferred": "aplazado (servidor caído)",
              "in_progress": "en curso en otro proceso"}
-KIND_ES = {"digest": "boletín", "reminder": "recordatorio"}
+KIND_ES = {"digest": "boletín", "reminder": "recordatorio", "health": "alerta de fuentes"}
 
 
 def _fail(exc: ConvocaError) -> None:
@@ -57,7 +57,7 @@ def digest(
     send: Annotated[bool, typer.Option("--send", help="Decide y envía los boletines de esta semana y reintenta los pendientes.")] = False,
     status: Annotated[bool, typer.Option("--status", help="Estado de los envíos (libro de envíos) de los últimos días.")] = False,
     municipality: Annotated[list[str] | None, typer.Option("--municipality", "-m", help="Limitar --send o --status a estos municipios.")] = None,
-    kind: Annotated[str, typer.Option(help="Para --preview: digest (boletín semanal) o reminder (recordatorio).")] = "digest",
+    kind: Annotated[str, typer.Option(help="Para --preview: digest (boletín semanal), reminder (recordatorio) o health (alerta de fuentes).")] = "digest",
     out: Annotated[Path, typer.Option(help="Carpeta para --preview.")] = Path("preview"),
     days: Annotated[int, typer.Option(help="Para --status: cuántos días atrás mostrar.")] = 35,
 ) -> None:
@@ -73,8 +73,8 @@ def digest(
     if sum((preview is not None, send, status)) != 1:
         err.print("Indique exactamente una opción: --preview MUNICIPIO, --send o --status.")
         raise typer.Exit(2)
-    if kind not in ("digest", "reminder"):
-        err.print("--kind debe ser digest o reminder.")
+    if kind not in ("digest", "reminder", "health"):
+        err.print("--kind debe ser digest, reminder o health.")
         raise typer.Exit(2)
     settings = Settings()
     with session_factory(settings.database_url)() as session:

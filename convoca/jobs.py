@@ -127,10 +127,29 @@ def run_cycle(settings: Settings, *, municipalities: list[str] | None = None, cr
         report.delivery = deliver(session, settings, make_sender(settings), kinds=("digest",),
                                   now=now, only=municipalities)
     report.errors += report.delivery.errors
+    if report.crawled:
+        _alert_unhealthy_sources(settings, report, now)
     log.info("cycle_done", municipalities=municipalities, crawled=report.crawled, matched=report.matched,
              sent=report.delivery.count("sent"), failed=report.delivery.count("failed"),
              errors=len(report.errors))
     return report
+
+
+def _alert_unhealthy_sources(settings: Settings, report: CycleReport, now: datetime | None) -> None:
+    """After a crawl, the operator hears of unhealthy sources (at most once a day, exactly once)."""
+    from sqlalchemy import select
+
+    from models import Municipality
+
+    with session_factory(settings.database_url)() as session:
+        metropolitan = list(session.scalars(select(Municipality.slug).where(Municipality.is_metropolitan.is_(True))))
+        if not metropolitan:
+            log.warning("health_alert_skipped", reason="no metropolitan entity configured")
+            return
+        alert = deliver(session, settings, make_sender(settings), kinds=("health",), now=now, only=metropolitan)
+    report.errors += alert.errors
+    if alert.decided:
+        log.warning("sources_unhealthy_alerted", sent=alert.count("sent"), failed=alert.count("failed"))
 
 
 def run_reminders(settings: Settings, *, now: datetime | None = None) -> DeliveryReport:

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = Field(None, description="CA bundle to trust for STARTTLS/TLS (an internal CA)")
     smtp_retries: int = Field(3, ge=0, description="retries of a temporary SMTP failure within one run")
     smtp_backoff: float = Field(2.0, ge=0, description="seconds before the first retry; doubled after each")
+    operator_emails: str | None = Field(
+        None, description="comma-separated addresses for source-health alerts; AMVA's recipients when unset")
     mail_from: str = "Convoca <convoca@amva.example.gov.co>"
 
     # Scheduler
@@ -57,6 +59,10 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     secret_key: SecretStr | None = None
+
+    @property
+    def operator_addresses(self) -> list[str]:
+        return [a.strip() for a in (self.operator_emails or "").split(",") if a.strip()]
 
     @property
     def scrapyd_hosts(self) -> list[str]:

@@ -38,13 +38,14 @@ from notifier.digest import (
     reminder_period,
     today_in_bogota,
 )
+from notifier.health import HealthReport, collect_health
 from notifier.message import build_message, mail_domain, message_id_for
 from notifier.render import Rendered, render
 from notifier.send import PermanentSendError, Sender, TemporarySendError, send_with_retry
 
 log = structlog.stdlib.get_logger("convoca.notifier")
 
-KINDS = ("digest", "reminder")
+KINDS = ("digest", "reminder", "health")
 # Undelivered rows older than this are no longer tried: their news is stale.
 DELIVERY_HORIZON = timedelta(days=14)
 # A `sending` row claimed on another host is taken over only after this long.
@@ -123,16 +124,19 @@ def claim_lapsed(claimed_by: str | None, last_attempt: datetime | None, now: dat
 
 # ------------------------------------------------------------------ decide
 
-def collect(session: Session, municipality: Municipality, kind: str, now: datetime) -> Digest:
+def collect(session: Session, municipality: Municipality, kind: str, now: datetime) -> Digest | HealthReport:
     today = today_in_bogota(now)
+    if kind == "health":
+        return collect_health(session, municipality, today, period_for(kind, now))
     if kind == "digest":
         max_items = int(municipality.config.get("digest", {}).get("max_items", 15))
         return collect_digest(session, municipality, today, max_items)
     return collect_reminders(session, municipality, today, now)
 
 
-def compose(settings: Settings, digest: Digest, now: datetime) -> tuple[Rendered, str | None]:
-    return render(digest.kind, digest.context(settings.base_url)), build_calendar(digest, now)
+def compose(settings: Settings, digest: Digest | HealthReport, now: datetime) -> tuple[Rendered, str | None]:
+    calendar = build_calendar(digest, now) if isinstance(digest, Digest) else None
+    return render(digest.kind, digest.context(settings.base_url)), calendar
 
 
 def _edition(session: Session, municipality: Municipality, kind: str, period: str) -> DigestEdition | None:
@@ -141,7 +145,9 @@ def _edition(session: Session, municipality: Municipality, kind: str, period: st
         DigestEdition.period == period)).first()
 
 
-def _recipients(municipality: Municipality) -> list[tuple[str, str]]:
+def _recipients(municipality: Municipality, kind: str, settings: Settings) -> list[tuple[str, str]]:
+    if kind == "health" and settings.operator_addresses:
+        return [("Operación Convoca", email.lower()) for email in settings.operator_addresses]
     return [(r.get("name", ""), r["email"].lower()) for r in municipality.config.get("recipients", [])]
 
 
@@ -151,7 +157,7 @@ def _ensure_ledger(session: Session, settings: Settings, municipality: Municipal
         DigestLedger.municipality_id == municipality.id, DigestLedger.kind == edition.kind,
         DigestLedger.period == edition.period)))
     domain = mail_domain(settings.mail_from)
-    for name, email in _recipients(municipality):
+    for name, email in _recipients(municipality, edition.kind, settings):
         if email in have:
             continue
         session.add(DigestLedger(

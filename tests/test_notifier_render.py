@@ -10,6 +10,7 @@ import pytest
 from icalendar import Calendar
 from jinja2 import UndefinedError
 
+from crawlers.service import SourceHealth
 from notifier.calendar import build_calendar, event_uid
 from notifier.digest import (
     CallView,
@@ -23,6 +24,7 @@ from notifier.digest import (
     Reason,
 )
 from notifier.formatting import BOGOTA, amount_range, day_date, money, pesos
+from notifier.health import HealthReport
 from notifier.render import environment, render
 
 TODAY = date(2026, 3, 2)  # a Monday
@@ -163,11 +165,18 @@ def test_every_template_file_is_used_and_renders():
             "reminder", "envigado", "Envigado", False, "2026-03-02", TODAY,
             reminders=digest.closing).context("http://127.0.0.1:8000")
         assert environment().get_template(name).render(**ctx).strip()
+    broken = SourceHealth("undp", "UNDP procurement notices", datetime(2026, 3, 2, 6, tzinfo=UTC), "ok", 10, 6, 0, 0,
+                          4, {"missing_title": 4}, 0, 12.5, False, "descartó el 40 % de los elementos")
+    health = HealthReport("health", "amva", "AMVA", "2026-03-02", TODAY, [broken], 14)
+    health_parts = {f"health/{part}" for part in ("subject.txt.j2", "body.html.j2", "body.txt.j2")}
+    for name in health_parts:
+        assert "UNDP" in environment().get_template(name).render(**health.context("http://127.0.0.1:8000")) \
+            or name.endswith("subject.txt.j2")
     calendar = build_calendar(digest, datetime(2026, 3, 2, 12, tzinfo=UTC))
     assert calendar is not None
     partials = {"_layout.html.j2", "_shared.txt.j2"}
     calendar_parts = {n for n in names if n.startswith("calendar/")}
-    assert set(names) == rendered | partials | calendar_parts
+    assert set(names) == rendered | health_parts | partials | calendar_parts
     assert calendar_parts == {"calendar/summary.txt.j2", "calendar/description.txt.j2", "calendar/alarm.txt.j2",
                               "calendar/name.txt.j2"}
 
