@@ -1,4 +1,4 @@
-"""`convoca serve` and `convoca users add|list|disable|enable`."""
+"""`convoca serve` and `convoca users add|list|disable|enable|unlock`."""
 
 from __future__ import annotations
 
@@ -66,12 +66,14 @@ def users_list() -> None:
         rows = list_users(session)
     table = Table(title="Cuentas")
     table.add_column("Usuario", no_wrap=True)
-    for col in ("Nombre", "Municipio", "Alcance", "Activa", "Último ingreso"):
+    for col in ("Nombre", "Municipio", "Alcance", "Activa", "Último ingreso (UTC)", "Bloqueada hasta (UTC)"):
         table.add_column(col, overflow="fold")
     for r in rows:
         last = r.last_login_at.strftime("%Y-%m-%d %H:%M") if isinstance(r.last_login_at, datetime) else "—"
+        locked = r.locked_until.strftime("%Y-%m-%d %H:%M") if isinstance(r.locked_until, datetime) else "—"
         table.add_row(r.username, r.display_name or "", r.municipality_name,
-                      "todos los municipios" if r.is_amva else "su municipio", "sí" if r.active else "no", last)
+                      "todos los municipios" if r.is_amva else "su municipio", "sí" if r.active else "no", last,
+                      locked)
     console.print(table)
 
 
@@ -98,6 +100,18 @@ def users_disable(username: Annotated[str, typer.Argument(help="Usuario a desact
 def users_enable(username: Annotated[str, typer.Argument(help="Usuario a reactivar.")]) -> None:
     """Reactiva una cuenta desactivada."""
     _set_active(username, True)
+
+
+@users_app.command("unlock")
+def users_unlock(username: Annotated[str, typer.Argument(help="Usuario a desbloquear.")]) -> None:
+    """Levanta el bloqueo por intentos fallidos de ingreso (también sirve para nombres que no existen)."""
+    from models.db import session_scope
+    from web.accounts import unlock
+
+    settings = Settings()
+    with session_scope(settings.database_url) as session:
+        lifted = unlock(session, username)
+    console.print(f"Bloqueo de '{username}' levantado." if lifted else f"'{username}' no tenía intentos fallidos.")
 
 
 def serve(

@@ -11,7 +11,7 @@ from models.opportunity import Opportunity, OpportunityLink, OpportunityVersion,
 from models.schedule import scheduler_jobs
 from models.sdg import SdgText
 from models.source import Source, SourceRun
-from models.user import User
+from models.user import LoginThrottle, User
 
 __all__ = [
     "Base",
@@ -21,6 +21,7 @@ __all__ = [
     "DigestLedger",
     "EmbeddingCache",
     "Feedback",
+    "LoginThrottle",
     "Match",
     "Municipality",
     "Opportunity",

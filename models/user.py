@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -33,3 +33,15 @@ class User(Base):
     @property
     def is_amva(self) -> bool:
         return self.municipality.is_metropolitan
+
+
+class LoginThrottle(Base):
+    """Consecutive failed sign-ins per typed username, known or not, so a lock reveals nothing
+    about which accounts exist. The row goes away on a successful sign-in."""
+
+    __tablename__ = "login_throttle"
+
+    username: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    locked_until: Mapped[datetime | None]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from convoca.errors import ConvocaError
 from models import Municipality, User
+from web import throttle
 from web.security import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 
 log = structlog.stdlib.get_logger("convoca.web.accounts")
@@ -33,6 +34,7 @@ class AccountRow:
     active: bool
     created_at: datetime
     last_login_at: datetime | None
+    locked_until: datetime | None = None
 
 
 def normalise_username(username: str) -> str:
@@ -63,8 +65,10 @@ def add_user(session: Session, username: str, password: str, municipality_slug: 
 
 def list_users(session: Session) -> list[AccountRow]:
     users = session.scalars(select(User).options(joinedload(User.municipality)).order_by(User.username))
+    now = datetime.now(UTC)
     return [AccountRow(u.username, u.display_name, u.municipality.slug, u.municipality.name, u.is_amva, u.active,
-                       u.created_at, u.last_login_at) for u in users]
+                       u.created_at, u.last_login_at, throttle.locked_until(session, u.username, now))
+            for u in users]
 
 
 def set_active(session: Session, username: str, active: bool) -> User:
@@ -78,22 +82,48 @@ def set_active(session: Session, username: str, active: bool) -> User:
     return user
 
 
+class SignInLocked(AccountError):
+    """Too many consecutive failed sign-ins for this username: it may try again at `until`."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"demasiados intentos fallidos; intente de nuevo después de {until:%H:%M} UTC")
+        self.until = until
+
+
 def authenticate(session: Session, username: str, password: str, *, now: datetime | None = None) -> User | None:
-    """The active user with this name and password, or None. Equal work for every failure."""
+    """The active user with this name and password, or None. Equal work for every failure.
+
+    Raises SignInLocked, without checking the password, while the username is locked (web.throttle).
+    """
+    now = now or datetime.now(UTC)
     name = normalise_username(username)
+    until = throttle.locked_until(session, name, now)
+    if until is not None:
+        log.info("login_refused_locked", username=name[:200], until=until.isoformat())
+        raise SignInLocked(until)
     user = session.scalars(
         select(User).options(joinedload(User.municipality)).where(User.username == name)
     ).first()
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
         log.info("login_failed", username=name[:200], known=user is not None)
+        throttle.record_failure(session, name[:200], now)
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = now or datetime.now(UTC)
+    user.last_login_at = now
+    throttle.clear(session, name)
     session.flush()
     log.info("login_ok", username=name, municipality=user.municipality.slug)
     return user
+
+
+def unlock(session: Session, username: str) -> bool:
+    """An operator lifts a sign-in lock; True when there was anything to lift."""
+    name = normalise_username(username)
+    lifted = throttle.clear(session, name)
+    log.info("login_unlocked", username=name, had_failures=lifted)
+    return lifted
 
 
 DEMO_ACCOUNTS = (("demo.medellin", "medellin", "Formulador de demostración"),

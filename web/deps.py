@@ -105,7 +105,8 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 
 def page(request: Request, template: str, context: dict[str, Any], *, status_code: int = 200,
-         user: User | None = None, municipalities: list[Municipality] | None = None) -> HTMLResponse:
+         user: User | None = None, municipalities: list[Municipality] | None = None,
+         headers: dict[str, str] | None = None) -> HTMLResponse:
     messages = request.session.pop("flash", []) if "flash" in request.session else []
     html = render(template, {
         **context,
@@ -116,7 +117,7 @@ def page(request: Request, template: str, context: dict[str, Any], *, status_cod
         "request_path": request.url.path,
         "current_url": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     })
-    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store", **(headers or {})})
 
 
 def all_municipalities(db: Session) -> list[Municipality]:

@@ -20,7 +20,7 @@ from models import Feedback, Match, Municipality, Opportunity
 from models.db import session_scope
 from tests.web.conftest import csrf_of, sign_in
 from tests.web.seed import XSS_MARK, Seeded, match_ids
-from web.accounts import set_active
+from web.accounts import set_active, unlock
 
 MEDELLIN_LIST = "/m/medellin/coincidencias"
 
@@ -83,6 +83,21 @@ def test_wrong_password_unknown_user_and_missing_csrf_are_refused(client: TestCl
                     follow_redirects=False)
     assert r.status_code == 403
     assert client.get(MEDELLIN_LIST, follow_redirects=False).status_code == 303
+
+
+def test_repeated_failures_lock_the_sign_in_until_an_operator_unlocks_it(client: TestClient, seeded: Seeded):
+    for _ in range(5):
+        assert sign_in(client, seeded.medellin_user, "no-es-la-clave").status_code == 401
+    r = sign_in(client, seeded.medellin_user, seeded.password)  # even the right password waits now
+    assert r.status_code == 429 and "Demasiados intentos fallidos" in r.text and "15 minutos" in r.text
+    assert r.headers["retry-after"] == "900"
+    assert client.get(MEDELLIN_LIST, follow_redirects=False).status_code == 303
+    for _ in range(5):  # an invented name gets the same answer: the lock tells nothing about accounts
+        sign_in(client, "inventado@medellin.gov.co", "no-es-la-clave")
+    assert sign_in(client, "inventado@medellin.gov.co", "otra-clave").status_code == 429
+    with session_scope(seeded.database_url) as s:
+        assert unlock(s, seeded.medellin_user)
+    assert sign_in(client, seeded.medellin_user, seeded.password).status_code == 303
 
 
 def test_sign_in_follows_only_local_next_targets(client: TestClient, seeded: Seeded):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from web.accounts import authenticate
+from web.accounts import SignInLocked, authenticate
 from web.deps import Db, csrf_token, page, require_csrf, safe_next
 from web.security import new_csrf_token
 
@@ -33,12 +35,19 @@ def login(
     siguiente: Annotated[str, Form()] = "",
 ) -> Response:
     require_csrf(request, csrf_token_field)
-    user = authenticate(db, username[:200], password[:1000])
+    context = {"next": safe_next(siguiente, ""), "username": username[:200]}
+    try:
+        user = authenticate(db, username[:200], password[:1000])
+    except SignInLocked as locked:
+        minutes = max(1, math.ceil((locked.until - datetime.now(UTC)).total_seconds() / 60))
+        context["error"] = (f"Demasiados intentos fallidos con este usuario. Intente de nuevo en {minutes} "
+                            f"minuto{'s' if minutes != 1 else ''}, o pida al administrador que lo desbloquee.")
+        return page(request, "login.html.j2", context, status_code=429,
+                    headers={"Retry-After": str(minutes * 60)})
+    db.commit()  # the failure count too: it must outlive this request
     if user is None:
-        context = {"next": safe_next(siguiente, ""), "username": username[:200],
-                   "error": "Usuario o contraseña incorrectos, o cuenta desactivada."}
+        context["error"] = "Usuario o contraseña incorrectos, o cuenta desactivada."
         return page(request, "login.html.j2", context, status_code=401)
-    db.commit()
     # A fresh session on sign-in: nothing from before it survives (no session fixation).
     request.session.clear()
     request.session["uid"] = user.id
