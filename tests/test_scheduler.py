@@ -8,7 +8,6 @@ database with a weekly run it missed while it was down, and stops it with SIGTER
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -42,6 +41,7 @@ from notifier.scheduler import (
     weekly_trigger,
 )
 from tests import scheduler_jobs
+from tests.log_events import read_log_events
 from tests.notifier_helpers import municipality
 
 REPO = Path(__file__).resolve().parent.parent
@@ -148,17 +148,6 @@ def test_job_store_survives_a_restart_and_a_missed_weekly_run_runs_once(settings
         restarted.shutdown(wait=True)
 
 
-def _events(stream: Any, sink: list[dict[str, Any]], raw: list[str]) -> None:
-    for line in iter(stream.readline, ""):
-        raw.append(line)
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and "event" in record:
-            sink.append(record)
-
-
 @pytest.mark.model
 def test_scheduler_service_runs_a_missed_cycle_once_and_stops_cleanly_on_sigterm(tmp_path: Path):
     config = tmp_path / "config"
@@ -197,7 +186,7 @@ def test_scheduler_service_runs_a_missed_cycle_once_and_stops_cleanly_on_sigterm
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     events: list[dict[str, Any]] = []
     raw: list[str] = []
-    reader = threading.Thread(target=_events, args=(proc.stderr, events, raw), daemon=True)
+    reader = threading.Thread(target=read_log_events, args=(proc.stderr, events, raw), daemon=True)
     reader.start()
     try:
         deadline = time.monotonic() + 180

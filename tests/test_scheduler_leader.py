@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -18,6 +17,7 @@ import pytest
 from models.migrate import upgrade
 from notifier.leader import LeaderLock
 from tests.conftest import REPO
+from tests.log_events import read_log_events
 
 
 def test_only_one_lock_holder_per_database(db_url: str):
@@ -33,24 +33,17 @@ def test_only_one_lock_holder_per_database(db_url: str):
         second.release()
 
 
-def _reader(stream: Any, events: list[str], raw: list[str]) -> None:
-    for line in iter(stream.readline, ""):
-        raw.append(line)
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and "event" in record:
-            events.append(record["event"])
-
-
 class Service:
     def __init__(self, env: dict[str, str], cwd: Path):
         self.proc = subprocess.Popen([sys.executable, "-m", "convoca", "scheduler"], cwd=cwd, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.events: list[str] = []
+        self.records: list[dict[str, Any]] = []
         self.raw: list[str] = []
-        threading.Thread(target=_reader, args=(self.proc.stderr, self.events, self.raw), daemon=True).start()
+        threading.Thread(target=read_log_events, args=(self.proc.stderr, self.records, self.raw), daemon=True).start()
+
+    @property
+    def events(self) -> list[str]:
+        return [r["event"] for r in list(self.records)]
 
     def wait_for(self, event: str, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
